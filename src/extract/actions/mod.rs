@@ -1,0 +1,6 @@
+//! Extractors for the actions ecosystem.
+
+use super::Extractor;
+
+/// This ecosystem's extractors, in the order they are tried.
+pub static EXTRACTORS: &[&dyn Extractor] = &[];

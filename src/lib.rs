@@ -1,0 +1,29 @@
+//! ecowatch: watches the ecosystems a codebase depends on.
+//!
+//! The crate is the library; `main.rs` only parses arguments and maps results to exit codes.
+//! Modules own one concern each:
+//! - [`ecosystem`]: ecosystems spelled as OSV spells them, and package-name normalization.
+//! - [`dependency`]: the inventory's vocabulary (a dependency and where it is written).
+//! - [`diag`]: ecowatch's own non-fatal problems (a file it could not read, a lockfile it could not parse).
+//! - [`repo`]: reading files of a scanned repository safely (size caps, symlinks, encodings).
+//! - [`walk`]: the gitignore-aware parallel traversal of a repository.
+//! - [`extract`]: manifests and lockfiles to dependencies, one small extractor per format.
+//! - [`inventory`]: the `inventory` job, joining the walk and the extractors.
+//! - [`version`]: version parsing, ordering and ranges per ecosystem, and OSV range evaluation.
+//! - [`report`]: renderers that turn results into text and JSON.
+//! - [`cli`]: the command line.
+
+pub mod cli;
+pub mod dependency;
+pub mod diag;
+pub mod ecosystem;
+pub mod extract;
+pub mod inventory;
+pub mod repo;
+pub mod report;
+pub mod version;
+pub mod walk;
+
+pub use dependency::{Dependency, Skip, SkipReason, SourceLocation};
+pub use diag::{Diagnostic, Severity};
+pub use ecosystem::Ecosystem;
