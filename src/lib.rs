@@ -18,6 +18,7 @@ pub mod dependency;
 pub mod diag;
 pub mod ecosystem;
 pub mod extract;
+pub mod finding;
 pub mod inventory;
 pub mod repo;
 pub mod report;
