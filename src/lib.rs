@@ -10,6 +10,9 @@
 //! - [`extract`]: manifests and lockfiles to dependencies, one small extractor per format.
 //! - [`inventory`]: the `inventory` job, joining the walk and the extractors.
 //! - [`version`]: version parsing, ordering and ranges per ecosystem, and OSV range evaluation.
+//! - [`matcher`]: the ways a rule recognises a problem (regex, ast-grep, dependency, config, jwt).
+//! - [`rules`]: the curated rules in `feeds/`: loading, `feeds lint`, `feeds test`.
+//! - [`scan`]: the `scan` job: gates, prefilter, matchers, findings.
 //! - [`report`]: renderers that turn results into text and JSON.
 //! - [`cli`]: the command line.
 
@@ -23,6 +26,8 @@ pub mod inventory;
 pub mod matcher;
 pub mod repo;
 pub mod report;
+pub mod rules;
+pub mod scan;
 pub mod version;
 pub mod walk;
 

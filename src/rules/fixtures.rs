@@ -1,0 +1,1 @@
+//! `ecowatch feeds test`.

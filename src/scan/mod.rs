@@ -1,0 +1,307 @@
+//! The `scan` job: inventory, repository gates (rules whose `[when]` fails are dropped before
+//! the walk), dependency matchers on the inventory, then one parallel walk in which each file
+//! goes through the per-file [`plan::Plan`]. Findings are fingerprinted and sorted so two runs
+//! print the same bytes.
+//!
+//! - [`gates`]: `[when] dependencies` and `runtimes` on the inventory.
+//! - [`plan`]: globs, prefilter, imports gate and matchers for one file.
+
+pub mod gates;
+pub mod plan;
+
+use crate::diag::Diagnostic;
+use crate::finding::{
+    Confidence, Finding, Location, REPORT_SCHEMA, ScanReport, Severity, Summary, Target, Tool,
+    fingerprint,
+};
+use crate::inventory::{self, InventoryOptions};
+use crate::matcher::lang::is_known_binary;
+use crate::matcher::{Hit, Matcher};
+use crate::repo::Repo;
+use crate::rules::{MatchSpec, Rule};
+use crate::walk::{self, WalkOptions};
+use chrono::NaiveDate;
+use plan::{DEFAULT_MAX_LINE_BYTES, FileHit, Plan};
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{LazyLock, Mutex};
+
+/// Largest file the code matchers read; bigger files (bundles, dumps) get a diagnostic.
+pub const DEFAULT_MAX_SCAN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// How to scan. `now` is injected: matchers and timelines never read the clock.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub now: NaiveDate,
+    pub walk: WalkOptions,
+    pub max_file_bytes: u64,
+    pub max_line_bytes: usize,
+    pub min_confidence: Confidence,
+    /// `None` is `--fail-on never`.
+    pub fail_on: Option<Severity>,
+}
+
+impl ScanOptions {
+    pub fn new(now: NaiveDate) -> ScanOptions {
+        ScanOptions {
+            now,
+            walk: WalkOptions::default(),
+            max_file_bytes: DEFAULT_MAX_SCAN_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            min_confidence: Confidence::Low,
+            fail_on: Some(Severity::High),
+        }
+    }
+}
+
+/// Why no scan could be made at all (problems with single files are diagnostics).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Inventory(#[from] inventory::InventoryError),
+    #[error("cannot open `{path}`: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A finding before its fingerprint is known, with the text the fingerprint hashes.
+pub struct PendingFinding {
+    pub finding: Finding,
+    pub matched: String,
+}
+
+/// Scans the repository at `target` with `rules`.
+pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<ScanReport, ScanError> {
+    let inventory = inventory::run(
+        target,
+        &InventoryOptions {
+            walk: options.walk.clone(),
+            ..InventoryOptions::default()
+        },
+    )?;
+    let mut diagnostics = inventory.diagnostics;
+    let active: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| gates::admits(r, &inventory.dependencies))
+        .collect();
+
+    let mut pending = Vec::new();
+    for rule in &active {
+        for spec in &rule.matchers {
+            if let Matcher::Dependency(m) = &spec.matcher {
+                for (path, hit) in m.find(&inventory.dependencies) {
+                    pending.push(pending_finding(rule, spec, &path, hit, options.now));
+                }
+            }
+        }
+    }
+
+    let plan = Plan::new(active.clone(), true, options.max_line_bytes);
+    let mut files_scanned = 0;
+    let mut suppressed = 0;
+    if plan.reads_files() {
+        let repo = Repo::open(target, options.max_file_bytes).map_err(|source| {
+            ScanError::Open {
+                path: target.display().to_string(),
+                source,
+            }
+        })?;
+        let collected = Mutex::new((Vec::new(), Vec::new(), 0usize));
+        let walk_problems = walk::walk(repo.root(), &options.walk, |file| {
+            if is_known_binary(file.rel) {
+                return;
+            }
+            let outcome = plan.scan_file(&[file.rel], || repo.read_text(file.rel));
+            if !outcome.scanned && outcome.diagnostics.is_empty() {
+                return;
+            }
+            let hits: Vec<(String, FileHit)> = outcome
+                .hits
+                .into_iter()
+                .map(|h| (file.rel.to_string(), h))
+                .collect();
+            let mut guard = collected.lock().unwrap_or_else(|p| p.into_inner());
+            guard.0.extend(hits);
+            guard.1.extend(outcome.diagnostics);
+            guard.2 += usize::from(outcome.scanned);
+        });
+        let (hits, file_diags, scanned) = collected.into_inner().unwrap_or_else(|p| p.into_inner());
+        diagnostics.extend(walk_problems);
+        diagnostics.extend(file_diags);
+        files_scanned = scanned;
+        for (path, h) in hits {
+            if h.suppressed {
+                suppressed += 1;
+                continue;
+            }
+            let rule = plan.rules()[h.rule];
+            pending.push(pending_finding(
+                rule,
+                &rule.matchers[h.spec],
+                &path,
+                h.hit,
+                options.now,
+            ));
+        }
+    }
+
+    let findings = finish(pending, options.min_confidence);
+    diagnostics.sort_by(|a, b| {
+        (&a.path, a.line, &a.code)
+            .cmp(&(&b.path, b.line, &b.code))
+            .then_with(|| a.cmp(b))
+    });
+    diagnostics.dedup();
+    let mut summary = Summary {
+        suppressed,
+        files_scanned,
+        rules_run: active.len(),
+        rules_loaded: rules.len(),
+        fail_on: options.fail_on,
+        ..Summary::default()
+    };
+    summary.count(&findings);
+    summary.failed = options
+        .fail_on
+        .is_some_and(|threshold| findings.iter().any(|f| f.severity >= threshold));
+    Ok(ScanReport {
+        schema: REPORT_SCHEMA,
+        tool: Tool::current(),
+        target: Target {
+            path: target.display().to_string().replace('\\', "/"),
+        },
+        findings,
+        diagnostics,
+        summary,
+    })
+}
+
+/// A hit of `spec` (of `rule`) at `path`, as a finding without its fingerprint yet.
+pub fn pending_finding(
+    rule: &Rule,
+    spec: &MatchSpec,
+    path: &str,
+    hit: Hit,
+    now: NaiveDate,
+) -> PendingFinding {
+    let template = spec.message.as_deref().unwrap_or(&rule.message);
+    let mut message = substitute(template, &hit.captures);
+    if let Some(note) = rule.timeline.sunset_note(now) {
+        message.push(' ');
+        message.push_str(&note);
+    }
+    let severity = rule
+        .timeline
+        .severity_on(spec.severity.unwrap_or(rule.severity), now);
+    PendingFinding {
+        finding: Finding {
+            id: String::new(),
+            rule: rule.id.clone(),
+            kind: rule.kind,
+            severity,
+            confidence: spec.confidence.unwrap_or(rule.confidence),
+            title: rule.title.clone(),
+            message,
+            package: hit.package,
+            locations: vec![Location {
+                path: path.to_string(),
+                line: hit.line,
+                column: hit.column,
+                snippet: hit.snippet,
+            }],
+            references: rule.references.clone(),
+            aliases: Vec::new(),
+            fix: rule.fix.clone().or_else(|| Some(rule.note.clone())),
+        },
+        matched: hit.matched,
+    }
+}
+
+/// Drops findings under `min_confidence`, assigns fingerprints (identical matched text in one
+/// file is told apart by its occurrence, in line order) and sorts.
+pub fn finish(mut pending: Vec<PendingFinding>, min_confidence: Confidence) -> Vec<Finding> {
+    pending.retain(|p| p.finding.confidence >= min_confidence);
+    pending.sort_by(|a, b| {
+        let key = |p: &PendingFinding| {
+            let loc = p.finding.locations.first();
+            (
+                p.finding.rule.clone(),
+                loc.map(|l| (l.path.clone(), l.line, l.column)),
+                p.matched.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
+    let mut findings: Vec<Finding> = pending
+        .into_iter()
+        .map(|p| {
+            let mut f = p.finding;
+            let path = f
+                .locations
+                .first()
+                .map(|l| l.path.clone())
+                .unwrap_or_default();
+            let normalized = p.matched.split_whitespace().collect::<Vec<_>>().join(" ");
+            let n = seen
+                .entry((f.rule.clone(), path.clone(), normalized))
+                .or_insert(0);
+            f.id = fingerprint(&f.rule, &path, &p.matched, *n);
+            *n += 1;
+            f
+        })
+        .collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$([A-Za-z_][A-Za-z0-9_]*)").expect("constant regex compiles"));
+
+/// Longest capture substituted into a message, in characters.
+const MAX_CAPTURE_CHARS: usize = 120;
+
+/// `$NAME` → the capture's text; unknown names stay as written.
+pub fn substitute(template: &str, captures: &BTreeMap<String, String>) -> String {
+    PLACEHOLDER
+        .replace_all(template, |caps: &regex::Captures<'_>| {
+            let whole = caps.get(0).map_or("", |m| m.as_str());
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            match captures.get(name) {
+                Some(value) => {
+                    let one_line = value.split_whitespace().collect::<Vec<_>>().join(" ");
+                    match one_line.char_indices().nth(MAX_CAPTURE_CHARS) {
+                        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+                        None => one_line,
+                    }
+                }
+                None => whole.to_string(),
+            }
+        })
+        .into_owned()
+}
+
+/// The diagnostic for a rule a scan could not run; kept for callers that filter rules.
+pub fn rule_skipped(rule: &Rule, why: &str) -> Diagnostic {
+    Diagnostic::warning("rule-skipped", format!("rule {} did not run: {why}", rule.id))
+        .at(rule.source.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutes_known_captures_only() {
+        let mut caps = BTreeMap::new();
+        caps.insert("CALL".to_string(), "datetime.utcnow".to_string());
+        caps.insert("ARGS".to_string(), "a,\n   b".to_string());
+        assert_eq!(
+            substitute("`$CALL($ARGS)` and $OTHER cost $5", &caps),
+            "`datetime.utcnow(a, b)` and $OTHER cost $5"
+        );
+    }
+}
