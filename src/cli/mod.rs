@@ -1,7 +1,9 @@
 //! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
 //! returns the exit code it wants; errors become exit code 2 with the whole cause chain.
 
+mod feeds;
 mod inventory;
+mod scan;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +33,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Inventory(inventory::InventoryArgs),
+    Scan(scan::ScanArgs),
+    Feeds(feeds::FeedsArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -38,6 +42,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inventory(args) => inventory::run(args),
+        Command::Scan(args) => scan::run(args),
+        Command::Feeds(args) => feeds::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,6 +1,8 @@
 //! Renderers: pure functions from a result model to bytes. One file per result kind.
 
 pub mod inventory;
+pub mod scan_json;
+pub mod scan_text;
 
 /// Output formats for `inventory`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
