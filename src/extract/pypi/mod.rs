@@ -2,8 +2,10 @@
 //! and Poetry), `Pipfile`, and the poetry, uv, pipenv and PDM lockfiles.
 
 mod pep508;
+mod pyproject;
 mod requirements_txt;
 
+pub use pyproject::Pyproject;
 pub use requirements_txt::RequirementsTxt;
 
 use super::Extractor;

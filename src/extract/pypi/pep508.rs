@@ -2,7 +2,8 @@
 //! requirement files, `pyproject.toml` and `Pipfile`, which all embed these strings. It checks the
 //! shape only; version semantics belong to `crate::version`.
 
-use crate::dependency::SkipReason;
+use crate::dependency::{Dependency, SkipReason};
+use crate::ecosystem::Ecosystem;
 
 /// One parsed dependency specification.
 #[derive(Debug, PartialEq, Eq)]
@@ -20,6 +21,23 @@ pub enum Target<'a> {
     Specifiers(String),
     /// `name @ <url>`.
     Url(&'a str),
+}
+
+impl Requirement<'_> {
+    /// The manifest entry this requirement declares at `path`:`line`: direct, with the
+    /// specifiers as its requirement (and its version when they pin one exactly), or skipped
+    /// when it names a URL instead of a version.
+    pub fn to_dependency(&self, path: &str, line: u32) -> Dependency {
+        let dep = Dependency::new(Ecosystem::PyPI, self.name, path, line).direct(true);
+        match &self.target {
+            Target::Url(url) => dep.skip(direct_reference_reason(url), *url),
+            Target::Specifiers(s) if s.is_empty() => dep,
+            Target::Specifiers(s) => match exact_pin(s) {
+                Some(version) => dep.locked(version).requires(s.as_str()),
+                None => dep.requires(s.as_str()),
+            },
+        }
+    }
 }
 
 /// Parses one PEP 508 string. The error says what is wrong, for a diagnostic.

@@ -4,7 +4,7 @@
 //! except `-r`/`-c` (followed, when the walk would not read the target itself) and `-e`.
 //! Entries of constraint files pin without requiring, so they are not direct.
 
-use super::pep508::{self, Target};
+use super::pep508;
 use crate::dependency::{Dependency, SkipReason};
 use crate::diag::Diagnostic;
 use crate::ecosystem::Ecosystem;
@@ -195,15 +195,7 @@ impl Reader<'_, '_> {
                 return;
             }
         };
-        let dep = at.dep(requirement.name);
-        let dep = match requirement.target {
-            Target::Url(url) => dep.skip(pep508::direct_reference_reason(url), url),
-            Target::Specifiers(s) if s.is_empty() => dep,
-            Target::Specifiers(s) => match pep508::exact_pin(&s) {
-                Some(version) => dep.locked(version).requires(s),
-                None => dep.requires(s),
-            },
-        };
+        let dep = requirement.to_dependency(at.path, at.line);
         self.out.dependencies.push(dep.direct(!at.constraint));
     }
 }
