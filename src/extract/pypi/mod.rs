@@ -2,11 +2,15 @@
 //! and Poetry), `Pipfile`, and the poetry, uv, pipenv and PDM lockfiles.
 
 mod pep508;
+mod poetry_lock;
 mod pyproject;
 mod requirements_txt;
+mod uv_lock;
 
+pub use poetry_lock::PoetryLock;
 pub use pyproject::Pyproject;
 pub use requirements_txt::RequirementsTxt;
+pub use uv_lock::UvLock;
 
 use super::Extractor;
 
