@@ -1,12 +1,18 @@
 //! Extractors for the PyPI ecosystem: pip requirement files, `pyproject.toml` (PEP 621, PEP 735
 //! and Poetry), `Pipfile`, and the poetry, uv, pipenv and PDM lockfiles.
 
+mod pdm_lock;
 mod pep508;
+mod pipfile;
+mod pipfile_lock;
 mod poetry_lock;
 mod pyproject;
 mod requirements_txt;
 mod uv_lock;
 
+pub use pdm_lock::PdmLock;
+pub use pipfile::Pipfile;
+pub use pipfile_lock::PipfileLock;
 pub use poetry_lock::PoetryLock;
 pub use pyproject::Pyproject;
 pub use requirements_txt::RequirementsTxt;
@@ -15,7 +21,15 @@ pub use uv_lock::UvLock;
 use super::Extractor;
 
 /// This ecosystem's extractors, in the order they are tried.
-pub static EXTRACTORS: &[&dyn Extractor] = &[&RequirementsTxt];
+pub static EXTRACTORS: &[&dyn Extractor] = &[
+    &RequirementsTxt,
+    &Pyproject,
+    &Pipfile,
+    &PoetryLock,
+    &UvLock,
+    &PipfileLock,
+    &PdmLock,
+];
 
 #[cfg(test)]
 mod test_support {
