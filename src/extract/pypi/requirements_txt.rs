@@ -580,6 +580,40 @@ mod tests {
     }
 
     #[test]
+    fn hostile_lines_never_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = [
+            "-",
+            "--",
+            "-é",
+            "--é=",
+            "-ré",
+            "é==1",
+            "#",
+            "\\",
+            "foo[",
+            "foo @ ",
+            "[",
+            "@",
+            "foo (",
+            "foo[é]",
+            "-e",
+            "-e é#egg=é",
+            "./é.whl",
+            "https://é/x-1.tar.gz",
+            "a-\\",
+            "x==1 -",
+            "\u{feff}requests",
+            "-c ../../../etc/passwd",
+            "-r requirements.txt",
+        ]
+        .join("\n");
+        std::fs::write(dir.path().join("requirements.txt"), text).expect("write");
+        let out = extract_at(&RequirementsTxt, dir.path(), "requirements.txt").expect("read");
+        assert!(!out.diagnostics.is_empty());
+    }
+
+    #[test]
     fn logical_lines_join_continuations_and_keep_first_line_numbers() {
         let lines = logical_lines("a \\\n  b\n# c \\\nd\ne \\");
         assert_eq!(
