@@ -1,4 +1,6 @@
-//! Extractors for the actions ecosystem.
+//! Extractors for GitHub Actions: workflows and composite actions.
+
+mod yaml_tree;
 
 use super::Extractor;
 
