@@ -23,3 +23,23 @@ pub static EXTRACTORS: &[&dyn Extractor] = &[
     &rust_toolchain::RustToolchain,
     &dockerfile::Dockerfile,
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn registered_for_their_paths() {
+        let ids = |path: &str| {
+            crate::extract::for_path(path)
+                .map(|e| e.id())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(".nvmrc"), ["runtime/nvmrc"]);
+        assert_eq!(ids("web/.node-version"), ["runtime/nvmrc"]);
+        assert_eq!(ids(".python-version"), ["runtime/python-version"]);
+        assert_eq!(ids(".tool-versions"), ["runtime/tool-versions"]);
+        assert_eq!(ids("rust-toolchain.toml"), ["runtime/rust-toolchain"]);
+        assert_eq!(ids("rust-toolchain"), ["runtime/rust-toolchain"]);
+        assert_eq!(ids("docker/Dockerfile.prod"), ["runtime/dockerfile"]);
+        assert_eq!(ids("Containerfile"), ["runtime/dockerfile"]);
+    }
+}

@@ -97,10 +97,9 @@ mod tests {
     );
 
     /// (version, line, skip reason)
-    fn extract(
-        case: &str,
-        file: &str,
-    ) -> Result<Vec<(Option<String>, u32, Option<SkipReason>)>, ExtractError> {
+    type Row = (Option<String>, u32, Option<SkipReason>);
+
+    fn extract(case: &str, file: &str) -> Result<Vec<Row>, ExtractError> {
         let found = extract_at(&RustToolchain, &Path::new(FIXTURES).join(case), file)?;
         for dep in &found.dependencies {
             assert_eq!(
@@ -116,7 +115,7 @@ mod tests {
             .collect())
     }
 
-    fn ok(case: &str, file: &str) -> Vec<(Option<String>, u32, Option<SkipReason>)> {
+    fn ok(case: &str, file: &str) -> Vec<Row> {
         extract(case, file).unwrap_or_else(|e| panic!("{case}/{file}: {e}"))
     }
 
