@@ -20,6 +20,7 @@ pub mod ecosystem;
 pub mod extract;
 pub mod finding;
 pub mod inventory;
+pub mod matcher;
 pub mod repo;
 pub mod report;
 pub mod version;
