@@ -6,7 +6,7 @@
 //! without a `source` are the workspace's own (members and path dependencies), so the packages
 //! they list under `dependencies` are direct. Dev-only dependencies cannot be told apart here.
 
-use super::document::{self, string, table};
+use super::document::{self, string};
 use crate::extract::util::LineIndex;
 use crate::extract::{ExtractError, Extracted, Extractor, ManifestFile};
 use crate::{Dependency, Ecosystem, SkipReason};
@@ -58,7 +58,8 @@ impl Extractor for CargoLock {
                     continue;
                 }
             }
-            out.dependencies.push(classify_source(dep, string(package, "source")));
+            out.dependencies
+                .push(classify_source(dep, string(package, "source")));
         }
         Ok(out)
     }
@@ -207,7 +208,10 @@ mod tests {
 
         let libc = find(&out, "libc");
         assert_eq!(libc.version.as_deref(), Some("0.2.43"));
-        assert!(libc.direct, "v1 dependency strings carry version and source");
+        assert!(
+            libc.direct,
+            "v1 dependency strings carry version and source"
+        );
         assert!(libc.skipped.is_none());
 
         let bitflags = find(&out, "bitflags");
@@ -240,7 +244,10 @@ mod tests {
         assert!(ring.direct);
 
         let sparse = find(&out, "serde");
-        assert!(sparse.skipped.is_none(), "sparse crates.io index is crates.io");
+        assert!(
+            sparse.skipped.is_none(),
+            "sparse crates.io index is crates.io"
+        );
         assert!(sparse.direct);
 
         let private = find(&out, "acme-auth");

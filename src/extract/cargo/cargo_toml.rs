@@ -248,7 +248,10 @@ fn inherited(
             let origin = format!("inherited from {}: ", root.path);
             declared(file, key, line, &merged, &origin)
         }
-        Some(Err(problem)) => unresolved(format!("inherited from {}, where it is {problem}", root.path)),
+        Some(Err(problem)) => unresolved(format!(
+            "inherited from {}, where it is {problem}",
+            root.path
+        )),
         None => unresolved(format!(
             "inherited from {}, which does not declare it in [workspace.dependencies]",
             root.path
@@ -312,9 +315,9 @@ fn find_root(
     let explicit = table(doc, "package")
         .and_then(|package| string(package, "workspace"))
         .map(|dir| format!("{}/Cargo.toml", dir.trim_end_matches('/')));
-    let candidates = explicit.into_iter().chain(
-        (1..=MAX_WORKSPACE_DEPTH).map(|depth| format!("{}Cargo.toml", "../".repeat(depth))),
-    );
+    let candidates = explicit
+        .into_iter()
+        .chain((1..=MAX_WORKSPACE_DEPTH).map(|depth| format!("{}Cargo.toml", "../".repeat(depth))));
     for candidate in candidates {
         let (path, text) = match file.read_related(&candidate) {
             Ok(found) => found,
@@ -393,7 +396,10 @@ mod tests {
 
         let rand = find(&out, "rand");
         assert_eq!(rand.requirement.as_deref(), Some("0.8.5"));
-        assert_eq!(rand.source.line, 11, "the `[dependencies.rand]` header line");
+        assert_eq!(
+            rand.source.line, 11,
+            "the `[dependencies.rand]` header line"
+        );
 
         let winapi = find(&out, "winapi");
         assert_eq!(winapi.requirement.as_deref(), Some("0.3"));
@@ -433,8 +439,14 @@ mod tests {
         assert_eq!(anyhow.requirement.as_deref(), Some("1.0.86"));
         let internal = find(&out, "app-core");
         assert_eq!(
-            internal.skipped.as_ref().map(|s| (s.reason, s.detail.as_str())),
-            Some((SkipReason::Path, "crates/core (also declares version 0.3.0)"))
+            internal
+                .skipped
+                .as_ref()
+                .map(|s| (s.reason, s.detail.as_str())),
+            Some((
+                SkipReason::Path,
+                "crates/core (also declares version 0.3.0)"
+            ))
         );
     }
 
@@ -457,12 +469,14 @@ mod tests {
         assert_eq!(rustls.source.line, 10);
 
         let core = find(&out, "app-core");
-        assert_eq!(core.skipped.as_ref().map(|s| s.reason), Some(SkipReason::Path));
-        assert!(
-            core.skipped
-                .as_ref()
-                .is_some_and(|s| s.detail.starts_with("inherited from Cargo.toml: crates/core"))
+        assert_eq!(
+            core.skipped.as_ref().map(|s| s.reason),
+            Some(SkipReason::Path)
         );
+        assert!(core.skipped.as_ref().is_some_and(|s| {
+            s.detail
+                .starts_with("inherited from Cargo.toml: crates/core")
+        }));
 
         let insta = find(&out, "insta");
         assert!(insta.dev);
@@ -487,7 +501,10 @@ mod tests {
         let serde = find(&out, "serde");
         assert_eq!(serde.requirement, None);
         assert_eq!(
-            serde.skipped.as_ref().map(|s| (s.reason, s.detail.as_str())),
+            serde
+                .skipped
+                .as_ref()
+                .map(|s| (s.reason, s.detail.as_str())),
             Some((
                 SkipReason::Unsupported,
                 "inherited from a workspace root that was not found"
@@ -512,7 +529,10 @@ mod tests {
 
         let local = find(&out, "helper");
         assert_eq!(
-            local.skipped.as_ref().map(|s| (s.reason, s.detail.as_str())),
+            local
+                .skipped
+                .as_ref()
+                .map(|s| (s.reason, s.detail.as_str())),
             Some((SkipReason::Path, "../helper"))
         );
         assert!(local.direct);
@@ -538,7 +558,10 @@ mod tests {
         );
 
         let renamed_git = find(&out, "futures");
-        assert_eq!(renamed_git.skipped.as_ref().map(|s| s.reason), Some(SkipReason::Git));
+        assert_eq!(
+            renamed_git.skipped.as_ref().map(|s| s.reason),
+            Some(SkipReason::Git)
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use toml::de::{DeTable, DeValue};
 /// limit applies, so hostile input is an error rather than a stack overflow.
 pub(super) fn parse(text: &str) -> Result<Spanned<DeTable<'_>>, ExtractError> {
     DeTable::parse(text).map_err(|e| ExtractError::Toml {
-        line: e.span().map(|span| LineIndex::new(text).line_of(span.start)),
+        line: e
+            .span()
+            .map(|span| LineIndex::new(text).line_of(span.start)),
         message: e.message().lines().next().unwrap_or("").trim().to_string(),
     })
 }
