@@ -8,7 +8,7 @@
 //! platform, once per version.
 
 use crate::extract::{ExtractError, Extracted, Extractor, ManifestFile};
-use crate::{Dependency, Ecosystem, SkipReason};
+use crate::{Ecosystem, SkipReason};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub struct GemfileLock;
@@ -257,6 +257,7 @@ fn syntax(line: u32, message: &str) -> ExtractError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Dependency;
     use crate::extract::extract_at;
     use std::path::PathBuf;
 
