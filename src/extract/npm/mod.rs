@@ -1,6 +1,14 @@
-//! Extractors for the npm ecosystem.
+//! Extractors for the npm ecosystem: the `package.json` manifest and the lockfiles of npm,
+//! pnpm, yarn (classic and berry) and bun.
+
+mod json_lines;
+mod package_json;
+mod spec;
+mod yaml_lines;
+
+pub use package_json::PackageJson;
 
 use super::Extractor;
 
 /// This ecosystem's extractors, in the order they are tried.
-pub static EXTRACTORS: &[&dyn Extractor] = &[];
+pub static EXTRACTORS: &[&dyn Extractor] = &[&PackageJson];
