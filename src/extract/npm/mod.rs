@@ -3,12 +3,14 @@
 
 mod json_lines;
 mod package_json;
+mod package_lock;
 mod spec;
 mod yaml_lines;
 
 pub use package_json::PackageJson;
+pub use package_lock::{PackageLock, Shrinkwrap};
 
 use super::Extractor;
 
 /// This ecosystem's extractors, in the order they are tried.
-pub static EXTRACTORS: &[&dyn Extractor] = &[&PackageJson];
+pub static EXTRACTORS: &[&dyn Extractor] = &[&PackageJson, &PackageLock, &Shrinkwrap];
