@@ -149,10 +149,10 @@ fn string_end(bytes: &[u8], start: usize) -> usize {
 
 /// The text of a string literal (quotes included), with JSON escapes resolved.
 fn unescape(literal: &str) -> String {
-    if literal.contains('\\') {
-        if let Ok(s) = serde_json::from_str::<String>(literal) {
-            return s;
-        }
+    if literal.contains('\\')
+        && let Ok(s) = serde_json::from_str::<String>(literal)
+    {
+        return s;
     }
     let inner = literal.strip_prefix('"').unwrap_or(literal);
     inner.strip_suffix('"').unwrap_or(inner).to_string()
@@ -171,9 +171,7 @@ pub fn blank_trailing_commas(text: &str) -> String {
                 continue;
             }
             b',' => {
-                let next = bytes[i + 1..]
-                    .iter()
-                    .find(|b| !b.is_ascii_whitespace());
+                let next = bytes[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
                 if matches!(next, Some(b'}' | b']')) {
                     out[i] = b' ';
                 }

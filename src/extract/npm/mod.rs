@@ -4,13 +4,15 @@
 mod json_lines;
 mod package_json;
 mod package_lock;
+mod pnpm_lock;
 mod spec;
 mod yaml_lines;
 
 pub use package_json::PackageJson;
 pub use package_lock::{PackageLock, Shrinkwrap};
+pub use pnpm_lock::PnpmLock;
 
 use super::Extractor;
 
 /// This ecosystem's extractors, in the order they are tried.
-pub static EXTRACTORS: &[&dyn Extractor] = &[&PackageJson, &PackageLock, &Shrinkwrap];
+pub static EXTRACTORS: &[&dyn Extractor] = &[&PackageJson, &PackageLock, &Shrinkwrap, &PnpmLock];

@@ -67,7 +67,10 @@ impl Extractor for PackageJson {
             let Value::Object(entries) = value else {
                 out.diagnostics.push(file.warning(
                     "npm-section-not-object",
-                    format!("`{}` is not an object; its entries are not read", section.key),
+                    format!(
+                        "`{}` is not an object; its entries are not read",
+                        section.key
+                    ),
                     section_id.map(|id| keys.line(id)),
                 ));
                 continue;
@@ -194,9 +197,15 @@ mod tests {
         let out = fixture("all-sections").unwrap();
         let deps = &out.dependencies;
         let react = find(deps, "react");
-        assert_eq!((react.dev, react.optional, react.source.line), (false, false, 7));
+        assert_eq!(
+            (react.dev, react.optional, react.source.line),
+            (false, false, 7)
+        );
         let jest = find(deps, "jest");
-        assert_eq!((jest.dev, jest.optional, jest.source.line), (true, false, 11));
+        assert_eq!(
+            (jest.dev, jest.optional, jest.source.line),
+            (true, false, 11)
+        );
         let ts = find(deps, "typescript");
         assert_eq!(ts.requirement.as_deref(), Some("~5.4.0"));
         assert_eq!(ts.source.line, 12);
@@ -205,18 +214,27 @@ mod tests {
         assert_eq!(fsevents.source.line, 15);
         let react_dom = find(deps, "react-dom");
         assert_eq!(react_dom.source.line, 18);
-        assert!(!react_dom.optional, "a peer without meta is a plain declaration");
+        assert!(
+            !react_dom.optional,
+            "a peer without meta is a plain declaration"
+        );
         let types: Vec<_> = deps.iter().filter(|d| d.name == "@types/react").collect();
         assert_eq!(types.len(), 2, "declared as dev and as peer: two entries");
         let (dev, peer) = (types[0], types[1]);
         assert_eq!((dev.dev, dev.optional, dev.source.line), (true, false, 10));
-        assert_eq!((peer.dev, peer.optional, peer.source.line), (false, true, 19));
+        assert_eq!(
+            (peer.dev, peer.optional, peer.source.line),
+            (false, true, 19)
+        );
         assert_eq!(peer.requirement.as_deref(), Some("*"));
         let node = find(deps, "node");
         assert_eq!(node.ecosystem, Ecosystem::NodeJs);
         assert_eq!(node.requirement.as_deref(), Some(">=18"));
         assert_eq!(node.source.line, 27);
-        assert!(deps.iter().all(|d| d.name != "npm"), "only engines.node is read");
+        assert!(
+            deps.iter().all(|d| d.name != "npm"),
+            "only engines.node is read"
+        );
         // react appears as a dependency (line 7) and nowhere else.
         assert_eq!(deps.iter().filter(|d| d.name == "react").count(), 1);
         assert_eq!(deps.len(), 8);
@@ -227,20 +245,39 @@ mod tests {
         let out = fixture("git-path-url").unwrap();
         let deps = &out.dependencies;
         let cases = [
-            ("from-git", SkipReason::Git, "git+https://github.com/acme/from-git.git#v1.2.0"),
+            (
+                "from-git",
+                SkipReason::Git,
+                "git+https://github.com/acme/from-git.git#v1.2.0",
+            ),
             ("from-github", SkipReason::Git, "github:acme/from-github"),
             ("shorthand", SkipReason::Git, "acme/shorthand#main"),
-            ("from-git-protocol", SkipReason::Git, "git://github.com/acme/p.git"),
+            (
+                "from-git-protocol",
+                SkipReason::Git,
+                "git://github.com/acme/p.git",
+            ),
             ("local", SkipReason::Path, "file:../local"),
             ("linked", SkipReason::Path, "link:./vendor/linked"),
             ("relative", SkipReason::Path, "./packages/relative"),
-            ("tarball", SkipReason::Url, "https://example.com/tarball-1.0.0.tgz"),
+            (
+                "tarball",
+                SkipReason::Url,
+                "https://example.com/tarball-1.0.0.tgz",
+            ),
             ("sibling", SkipReason::Workspace, "workspace:*"),
         ];
         for (name, reason, spec) in cases {
             let d = find(deps, name);
-            let skip = d.skipped.as_ref().unwrap_or_else(|| panic!("{name} not skipped"));
-            assert_eq!((skip.reason, skip.detail.as_str()), (reason, spec), "{name}");
+            let skip = d
+                .skipped
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name} not skipped"));
+            assert_eq!(
+                (skip.reason, skip.detail.as_str()),
+                (reason, spec),
+                "{name}"
+            );
             assert_eq!(d.requirement.as_deref(), Some(spec));
             assert!(d.direct);
         }

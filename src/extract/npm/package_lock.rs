@@ -51,7 +51,9 @@ const NODE_MODULES: &str = "node_modules/";
 fn extract_lock(file: &ManifestFile<'_>) -> Result<Extracted, ExtractError> {
     let doc: Value = parse_json(file.text)?;
     let Value::Object(doc) = doc else {
-        return Err(ExtractError::Invalid("lockfile is not a JSON object".into()));
+        return Err(ExtractError::Invalid(
+            "lockfile is not a JSON object".into(),
+        ));
     };
     let keys = KeyLines::scan(file.text);
     let mut out = Extracted::default();
@@ -139,10 +141,12 @@ fn read_packages(
             if let Some(v) = text("version") {
                 dep = dep.locked(v);
             }
-            out.dependencies.push(dep.dev(dep_dev).optional(dep_optional));
+            out.dependencies
+                .push(dep.dev(dep_dev).optional(dep_optional));
             continue;
         };
-        let owner = key[..key.len() - installed_as.len() - NODE_MODULES.len()].trim_end_matches('/');
+        let owner =
+            key[..key.len() - installed_as.len() - NODE_MODULES.len()].trim_end_matches('/');
         // Hoisted to the root: direct when the root or any workspace declares it.
         let direct = if owner.is_empty() {
             folders.values().any(|names| names.contains(installed_as))
@@ -314,7 +318,14 @@ mod tests {
             .iter()
             .map(|d| {
                 let flags = (d.direct, d.dev, d.optional);
-                (d.name.clone(), d.version.clone(), d.source.line, flags.0, flags.1, flags.2)
+                (
+                    d.name.clone(),
+                    d.version.clone(),
+                    d.source.line,
+                    flags.0,
+                    flags.1,
+                    flags.2,
+                )
             })
             .collect();
         rows.sort();
@@ -329,7 +340,14 @@ mod tests {
         dev: bool,
         optional: bool,
     ) -> (String, Option<String>, u32, bool, bool, bool) {
-        (name.into(), Some(version.into()), line, direct, dev, optional)
+        (
+            name.into(),
+            Some(version.into()),
+            line,
+            direct,
+            dev,
+            optional,
+        )
     }
 
     #[test]
@@ -419,9 +437,15 @@ mod tests {
         );
         assert_eq!(git.version, None);
         let local = find(deps, "local", 10);
-        assert_eq!(local.skipped.as_ref().map(|s| s.reason), Some(SkipReason::Path));
+        assert_eq!(
+            local.skipped.as_ref().map(|s| s.reason),
+            Some(SkipReason::Path)
+        );
         let tarball = find(deps, "tarball", 13);
-        assert_eq!(tarball.skipped.as_ref().map(|s| s.reason), Some(SkipReason::Url));
+        assert_eq!(
+            tarball.skipped.as_ref().map(|s| s.reason),
+            Some(SkipReason::Url)
+        );
         let aliased = find(deps, "string-width", 17);
         assert_eq!(aliased.version.as_deref(), Some("4.2.3"));
         assert!(aliased.skipped.is_none());
@@ -453,20 +477,35 @@ mod tests {
         assert!(hoisted.direct && hoisted.skipped.is_none());
         let git = find(deps, "from-git", 28);
         assert_eq!(git.version.as_deref(), Some("1.2.0"));
-        assert_eq!(git.skipped.as_ref().map(|s| s.reason), Some(SkipReason::Git));
+        assert_eq!(
+            git.skipped.as_ref().map(|s| s.reason),
+            Some(SkipReason::Git)
+        );
         let tarball = find(deps, "tarball", 48);
-        assert_eq!(tarball.skipped.as_ref().map(|s| s.reason), Some(SkipReason::Url));
+        assert_eq!(
+            tarball.skipped.as_ref().map(|s| s.reason),
+            Some(SkipReason::Url)
+        );
         assert_eq!(tarball.version.as_deref(), Some("1.0.0"));
         // A `file:` target outside the repository: a path, as folder and as link.
         let outside = find(deps, "outside", 17);
-        assert_eq!(skip_of(outside), Some((SkipReason::Path, "../outside".into())));
+        assert_eq!(
+            skip_of(outside),
+            Some((SkipReason::Path, "../outside".into()))
+        );
         assert_eq!(outside.version.as_deref(), Some("0.1.0"));
         let linked = find(deps, "outside", 38);
-        assert_eq!(skip_of(linked), Some((SkipReason::Path, "../outside".into())));
+        assert_eq!(
+            skip_of(linked),
+            Some((SkipReason::Path, "../outside".into()))
+        );
         assert!(linked.direct, "the root declares it");
         let aliased = find(deps, "string-width", 42);
         assert_eq!(aliased.version.as_deref(), Some("4.2.3"));
-        assert!(aliased.direct, "declared as string-width-cjs, installed under that name");
+        assert!(
+            aliased.direct,
+            "declared as string-width-cjs, installed under that name"
+        );
         assert!(find(deps, "@acme/app", 53).skipped.is_some());
         assert_eq!(deps.len(), 11);
     }

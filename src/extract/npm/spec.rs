@@ -30,7 +30,13 @@ pub fn classify(spec: &str) -> Spec<'_> {
 
 fn unresolvable_reason(spec: &str) -> Option<SkipReason> {
     const GIT_PREFIXES: &[&str] = &[
-        "git+", "git://", "git@", "github:", "gitlab:", "bitbucket:", "gist:",
+        "git+",
+        "git://",
+        "git@",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "gist:",
     ];
     const PATH_PREFIXES: &[&str] = &["file:", "link:", "portal:", "./", "../", "/", "~/"];
     if spec.starts_with("workspace:") {
@@ -56,7 +62,9 @@ fn unresolvable_reason(spec: &str) -> Option<SkipReason> {
     // `catalog:` (pnpm), `exec:` (yarn) and other protocols name no registry range.
     if let Some((protocol, _)) = spec.split_once(':')
         && !protocol.is_empty()
-        && protocol.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && protocol
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
         && !protocol.chars().all(|c| c.is_ascii_digit())
     {
         return Some(SkipReason::Unsupported);
@@ -98,8 +106,7 @@ pub fn name_from_node_modules_path(path: &str) -> Option<&str> {
 /// Whether a lockfile's version field is a plain registry version (`1.2.3`, `1.0.0-rc.1`),
 /// as opposed to a URL, git reference or path.
 pub fn is_plain_version(version: &str) -> bool {
-    version.starts_with(|c: char| c.is_ascii_digit())
-        && !version.contains([':', '/', ' '])
+    version.starts_with(|c: char| c.is_ascii_digit()) && !version.contains([':', '/', ' '])
 }
 
 #[cfg(test)]
@@ -108,7 +115,16 @@ mod tests {
 
     #[test]
     fn registry_ranges_and_tags_are_registry_specs() {
-        for spec in ["^1.2.0", "1.2.3", "~0.1", "*", "", "latest", ">=1 <2", "1.0.0 - 2.0.0"] {
+        for spec in [
+            "^1.2.0",
+            "1.2.3",
+            "~0.1",
+            "*",
+            "",
+            "latest",
+            ">=1 <2",
+            "1.0.0 - 2.0.0",
+        ] {
             assert_eq!(classify(spec), Spec::Registry(spec), "{spec}");
         }
     }

@@ -95,7 +95,10 @@ mod tests {
         let text = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      lodash:\n        specifier: ^4\n\npackages:\n\n  '@babel/core@7.0.0':\n    resolution: {integrity: sha512-x}\n  \"a@npm:^1, a@npm:^1.1\":\n    version: 1.1.0\n  /b@1.0.0(c@2.0.0):\n    dev: true\n";
         let keys = YamlKeyLines::scan(text, 4);
         assert_eq!(keys.line(&["lockfileVersion"]), Some(1));
-        assert_eq!(keys.line(&["importers", ".", "dependencies", "lodash"]), Some(7));
+        assert_eq!(
+            keys.line(&["importers", ".", "dependencies", "lodash"]),
+            Some(7)
+        );
         assert_eq!(keys.line(&["packages", "@babel/core@7.0.0"]), Some(12));
         assert_eq!(keys.line(&["packages", "a@npm:^1, a@npm:^1.1"]), Some(14));
         assert_eq!(keys.line(&["packages", "/b@1.0.0(c@2.0.0)"]), Some(16));
