@@ -507,6 +507,21 @@ mod tests {
     }
 
     #[test]
+    fn deeply_nested_yaml_is_an_error_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("lockfileVersion: '9.0'\npackages: {}", "[".repeat(10_000));
+        std::fs::write(dir.path().join("pnpm-lock.yaml"), text).unwrap();
+        assert!(extract_at(&PnpmLock, dir.path(), "pnpm-lock.yaml").is_err());
+        let mut block = String::from("lockfileVersion: '9.0'\n");
+        for depth in 0..2_000 {
+            block.push_str(&" ".repeat(depth));
+            block.push_str("k:\n");
+        }
+        std::fs::write(dir.path().join("pnpm-lock.yaml"), block).unwrap();
+        let _ = extract_at(&PnpmLock, dir.path(), "pnpm-lock.yaml");
+    }
+
+    #[test]
     fn malformed_and_unversioned_files_are_errors() {
         let err = fixture("malformed").unwrap_err();
         assert!(matches!(err, ExtractError::Yaml { .. }), "{err}");
