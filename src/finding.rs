@@ -22,7 +22,17 @@ pub enum Kind {
 
 /// How much a finding matters, lowest first (so `>=` compares against `--fail-on`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -53,7 +63,17 @@ impl fmt::Display for Severity {
 
 /// How sure the matcher is that the finding is real, lowest first.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
@@ -155,10 +175,16 @@ mod tests {
     fn fingerprint_ignores_whitespace_but_not_text_path_or_rule() {
         let a = fingerprint("r/x", "src/a.py", "datetime.utcnow()", 0);
         assert_eq!(a.len(), 20);
-        assert_eq!(a, fingerprint("r/x", "src/a.py", "  datetime.utcnow()\t", 0));
+        assert_eq!(
+            a,
+            fingerprint("r/x", "src/a.py", "  datetime.utcnow()\t", 0)
+        );
         assert_ne!(a, fingerprint("r/y", "src/a.py", "datetime.utcnow()", 0));
         assert_ne!(a, fingerprint("r/x", "src/b.py", "datetime.utcnow()", 0));
-        assert_ne!(a, fingerprint("r/x", "src/a.py", "datetime.utcfromtimestamp()", 0));
+        assert_ne!(
+            a,
+            fingerprint("r/x", "src/a.py", "datetime.utcfromtimestamp()", 0)
+        );
         assert_ne!(a, fingerprint("r/x", "src/a.py", "datetime.utcnow()", 1));
     }
 

@@ -25,8 +25,15 @@
 //! ```
 //!
 //! A keyword argument cannot be written as a bare pattern (`storage_uri=$X` parses as an
-//! assignment statement), so give it a context and select the node kind:
-//! `has = { pattern = { context = "f(storage_uri=$X)", selector = "keyword_argument" }, stopBy = "end" }`.
+//! assignment statement and silently never matches), so give it a context and select the node
+//! kind, or match the `keyword_argument` kind by text. Flask-Limiter without a storage backend:
+//!
+//! ```toml
+//! [match.rule]
+//! pattern = "Limiter($$$ARGS)"
+//! not = { has = { pattern = { context = "f(storage_uri=$X)", selector = "keyword_argument" }, stopBy = "end" } }
+//! # equivalent: not = { has = { kind = "keyword_argument", regex = '^storage_uri\s*=', stopBy = "end" } }
+//! ```
 
 use ast_grep_config::{DeserializeEnv, RuleCore, SerializableRuleCore};
 use ast_grep_core::matcher::MatcherExt;
@@ -84,7 +91,14 @@ pub enum Lang {
 
 impl Lang {
     /// Every supported language, in a fixed order.
-    pub const ALL: [Lang; 6] = [Lang::Js, Lang::Jsx, Lang::Ts, Lang::Tsx, Lang::Py, Lang::Html];
+    pub const ALL: [Lang; 6] = [
+        Lang::Js,
+        Lang::Jsx,
+        Lang::Ts,
+        Lang::Tsx,
+        Lang::Py,
+        Lang::Html,
+    ];
 
     /// The language for an alias written in a rule (ast-grep's spellings), case-insensitive.
     pub fn from_alias(alias: &str) -> Option<Lang> {
@@ -154,7 +168,9 @@ impl fmt::Display for Lang {
 /// Why a structural matcher could not be compiled.
 #[derive(Debug, thiserror::Error)]
 pub enum StructuralError {
-    #[error("unknown language `{0}` for an ast-grep matcher (supported: js, jsx, ts, tsx, py, html)")]
+    #[error(
+        "unknown language `{0}` for an ast-grep matcher (supported: js, jsx, ts, tsx, py, html)"
+    )]
     UnknownLanguage(String),
     #[error("invalid ast-grep matcher: {message}")]
     InvalidRule { message: String },
@@ -171,7 +187,9 @@ impl StructuralError {
 /// Why a search returned fewer matches than the rule would find (or none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Incomplete {
-    #[error("file is {bytes} bytes, over the {MAX_SOURCE_BYTES}-byte limit for structural matching")]
+    #[error(
+        "file is {bytes} bytes, over the {MAX_SOURCE_BYTES}-byte limit for structural matching"
+    )]
     SourceTooLarge { bytes: usize },
     #[error("the parser could not produce a syntax tree")]
     ParseFailed,
@@ -241,7 +259,10 @@ impl StructuralRule {
             let matcher = core
                 .get_matcher(DeserializeEnv::new(grammar))
                 .map_err(|error| {
-                    StructuralError::invalid(format!("for language {lang}: {}", error_chain(&error)))
+                    StructuralError::invalid(format!(
+                        "for language {lang}: {}",
+                        error_chain(&error)
+                    ))
                 })?;
             matchers.push((grammar, matcher));
         }
@@ -378,15 +399,16 @@ fn search_source(matcher: &RuleCore, grammar: SupportLang, source: &str) -> Sear
     let mut search = Search::default();
     // The same walk as ast-grep's `find_all` (pre-order, so matches come in source order),
     // with room to check the budgets between nodes.
-    for (visited, node) in root.dfs().enumerate() {
-        if visited % 256 == 0 && started.elapsed() > MATCH_TIME_BUDGET {
-            search.incomplete = Some(Incomplete::TimeBudget);
-            break;
-        }
+    for node in root.dfs() {
         if let Some(kinds) = &kinds
             && !kinds.contains(node.kind_id().into())
         {
             continue;
+        }
+        // Checked before every candidate: one candidate can cost O(file) (`has`, `stopBy = "end"`).
+        if started.elapsed() > MATCH_TIME_BUDGET {
+            search.incomplete = Some(Incomplete::TimeBudget);
+            break;
         }
         let Some(found) = matcher.match_node(node) else {
             continue;
@@ -495,7 +517,10 @@ impl<'s> ColumnCounter<'s> {
 
 /// Characters in UTF-8 bytes: every byte that is not a continuation byte starts one.
 fn count_chars(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b & 0b1100_0000 != 0b1000_0000).count()
+    bytes
+        .iter()
+        .filter(|&&b| b & 0b1100_0000 != 0b1000_0000)
+        .count()
 }
 
 #[cfg(test)]
@@ -560,13 +585,13 @@ const c = createClient(url, process.env.SUPABASE_PUBLISHABLE_KEY!);
     #[test]
     fn languages_expand_js_to_jsx_and_other_languages_find_nothing() {
         let rule = rule(&["ts", "tsx", "js"], SUPABASE_RULE);
-        assert_eq!(
-            rule.languages(),
-            [Lang::Js, Lang::Jsx, Lang::Ts, Lang::Tsx]
-        );
+        assert_eq!(rule.languages(), [Lang::Js, Lang::Jsx, Lang::Ts, Lang::Tsx]);
         let js = "const a = createClient(url, SUPABASE_ANON_KEY);\n";
         assert_eq!(lines(&rule.find(Lang::Jsx, js)), [1]);
-        assert!(rule.find(Lang::Py, "createClient(url, SUPABASE_ANON_KEY)\n").is_empty());
+        assert!(
+            rule.find(Lang::Py, "createClient(url, SUPABASE_ANON_KEY)\n")
+                .is_empty()
+        );
         assert!(rule.find(Lang::Html, js).is_empty());
     }
 
@@ -636,7 +661,10 @@ limiter = Limiter()
         assert_eq!(lines(&matches), [2, 4]);
         assert_eq!(matches[0].captures["ARGS"], "get_remote_address, app=app");
         assert_eq!(matches[0].column, 11);
-        assert_eq!(matches[1].captures.get("ARGS").map(String::as_str), Some(""));
+        assert_eq!(
+            matches[1].captures.get("ARGS").map(String::as_str),
+            Some("")
+        );
     }
 
     const BLOCKING_IN_ASYNC_RULE: &str = r#"
@@ -677,7 +705,10 @@ async def handler():
 
     #[test]
     fn jsx_react_dom_render() {
-        let rule = rule(&["jsx"], r#"rule = { pattern = "ReactDOM.render($$$ARGS)" }"#);
+        let rule = rule(
+            &["jsx"],
+            r#"rule = { pattern = "ReactDOM.render($$$ARGS)" }"#,
+        );
         let source = "\
 import ReactDOM from 'react-dom';
 ReactDOM.render(<App title=\"x\" />, document.getElementById('root'));
@@ -697,11 +728,16 @@ root.render(<App />);
 
     #[test]
     fn tsx_uses_the_tsx_grammar() {
-        let rule = rule(&["tsx"], r#"rule = { kind = "jsx_self_closing_element", pattern = "<script src=$SRC />" }"#);
+        let attribute = r#"rule = { kind = "jsx_attribute", has = { kind = "string", regex = "cdn\\.tailwindcss\\.com" } }"#;
+        let rule = rule(&["tsx"], attribute);
         let source = "export const H = (p: { a: number }) => <head><script src=\"https://cdn.tailwindcss.com\" /></head>;\n";
         let matches = rule.find(Lang::Tsx, source);
         assert_eq!(lines(&matches), [1]);
-        assert_eq!(matches[0].captures["SRC"], "\"https://cdn.tailwindcss.com\"");
+        assert_eq!(matches[0].text, "src=\"https://cdn.tailwindcss.com\"");
+        assert_eq!(matches[0].column, 54);
+        // Plain TypeScript has no JSX, so the kind does not exist there.
+        let message = invalid_message(&["ts"], attribute);
+        assert!(message.contains("for language ts"), "{message}");
     }
 
     #[test]
@@ -749,7 +785,10 @@ root.render(<App />);
             }
         }
         // Broken syntax still parses: the intact call is found next to the damage.
-        let matches = rules[0].find(Lang::Ts, "const = = ;\ncreateClient(u, SUPABASE_ANON_KEY)\n}}}");
+        let matches = rules[0].find(
+            Lang::Ts,
+            "const = = ;\ncreateClient(u, SUPABASE_ANON_KEY)\n}}}",
+        );
         assert_eq!(lines(&matches), [2]);
     }
 
@@ -797,7 +836,10 @@ root.render(<App />);
             "{error:?}"
         );
         let error = compile(&[], SUPABASE_RULE).err();
-        assert!(matches!(error, Some(StructuralError::InvalidRule { .. })), "{error:?}");
+        assert!(
+            matches!(error, Some(StructuralError::InvalidRule { .. })),
+            "{error:?}"
+        );
     }
 
     fn invalid_message(languages: &[&str], rule: &str) -> String {
@@ -811,7 +853,10 @@ root.render(<App />);
     fn invalid_rules_explain_themselves() {
         let message = invalid_message(&["ts"], r#"rule = { kind = "no_such_kind" }"#);
         assert!(message.contains("for language ts"), "{message}");
-        assert!(message.contains("`rule` is not configured correctly"), "{message}");
+        assert!(
+            message.contains("`rule` is not configured correctly"),
+            "{message}"
+        );
         assert!(message.contains("no_such_kind"), "{message}");
 
         // A kind that exists in one listed grammar but not another names the failing language.
@@ -841,7 +886,10 @@ constraints = { KEY = { kind = "bogus_kind" } }
 
         let value = toml::Value::String("rule".into());
         let error = StructuralRule::compile(&["js".to_string()], &value).err();
-        assert!(matches!(error, Some(StructuralError::InvalidRule { .. })), "{error:?}");
+        assert!(
+            matches!(error, Some(StructuralError::InvalidRule { .. })),
+            "{error:?}"
+        );
     }
 
     #[test]
@@ -853,7 +901,8 @@ rule = { matches = "is-legacy-call" }
 utils = { is-legacy-call = { any = [{ pattern = "new Buffer($$$)" }, { pattern = "$S.substr($$$)" }] } }
 "#,
         );
-        let source = "const b = new Buffer(10);\nconst s = name.substr(1, 2);\nconst t = name.slice(1);\n";
+        let source =
+            "const b = new Buffer(10);\nconst s = name.substr(1, 2);\nconst t = name.slice(1);\n";
         assert_eq!(lines(&rule.find(Lang::Js, source)), [1, 2]);
     }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Benchmark: `ecowatch inventory` against `rg --files` (ripgrep >= 14) on the same large tree,
+# run interleaved in one go. Prints median wall time, CPU seconds, peak memory and the ratio.
+# Target (issue 7): inventory <= 2x the time of `rg --files`, peak memory < 200 MiB.
+#
+#   scripts/bench/inventory.sh [TREE]     (default: bench-data/monorepo, built by make-tree.sh)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+tree="${1:-$root/bench-data/monorepo}"
+[ -d "$tree" ] || "$root/scripts/bench/make-tree.sh"
+# shellcheck source=scripts/bench/tools.sh
+source "$root/scripts/bench/tools.sh"
+need_ripgrep
+(cd "$root" && cargo build --release --quiet)
+eco="$root/target/release/ecowatch"
+echo "tree: $tree ($(find "$tree" -type f | wc -l) files, $(find "$tree" -name package-lock.json -o -name Cargo.lock -o -name requirements.txt -o -name Cargo.toml -o -name package.json | wc -l) manifests and lockfiles)"
+echo "ripgrep: $($RG --version | head -n1)"
+python3 "$root/scripts/bench/measure.py" --runs "${RUNS:-7}" --cwd "$tree" \
+  "rg --files=$RG --files --hidden" \
+  "ecowatch inventory=$eco inventory . --format json"
