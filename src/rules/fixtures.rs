@@ -131,7 +131,6 @@ pub fn run_all(feeds_dir: &Path, rules: &[Rule], now: NaiveDate) -> Vec<RuleResu
 /// Runs one rule's fixtures.
 pub fn run_rule(rules_dir: &Path, rule: &Rule, now: NaiveDate) -> RuleResult {
     let (files, repos) = fixture_paths(rules_dir, &rule.id);
-    let stem = rule.id.rsplit('/').next().unwrap_or(&rule.id);
     let mut result = RuleResult {
         rule: rule.id.clone(),
         cases: Vec::new(),
@@ -152,15 +151,8 @@ pub fn run_rule(rules_dir: &Path, rule: &Rule, now: NaiveDate) -> RuleResult {
             }
         };
         let expectations = annotations(&text).remove(&rule.id).unwrap_or_default();
-        let rest = file_name
-            .strip_prefix(&format!("{stem}."))
-            .unwrap_or(&file_name)
-            .to_string();
-        let dotted = format!(".{rest}");
-        let mut aliases = vec![file_name.as_str(), dotted.as_str()];
-        if rest.contains('.') {
-            aliases.push(rest.as_str());
-        }
+        let aliases = fixture_aliases(&file_name);
+        let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
         let plan = Plan::new(vec![rule], false, DEFAULT_MAX_LINE_BYTES);
         let outcome = plan.scan_file(&aliases, || Ok(text.clone()));
         let got = outcome
@@ -180,6 +172,20 @@ pub fn run_rule(rules_dir: &Path, rule: &Rule, now: NaiveDate) -> RuleResult {
         run_repo_fixture(&repo, rule, now, &mut result);
     }
     result
+}
+
+/// The names a sibling fixture answers to: its own, then every tail after a dot, with and
+/// without the dot (`x.ok.package.json` → `package.json`, `.json`; `key.env` → `.env`), so
+/// that a matcher's `files` globs can select it.
+pub fn fixture_aliases(file_name: &str) -> Vec<String> {
+    let mut out = vec![file_name.to_string()];
+    for (i, _) in file_name.match_indices('.') {
+        out.push(file_name[i..].to_string());
+        out.push(file_name[i + 1..].to_string());
+    }
+    out.retain(|a| !a.is_empty());
+    out.dedup();
+    out
 }
 
 /// A `name.fixtures/` directory: scanned as a repository with gates on.
@@ -298,6 +304,15 @@ mod tests {
         assert_eq!(all["demo/a"].ruleid, BTreeSet::from([2, 7]));
         assert_eq!(all["demo/a"].ok, BTreeSet::from([5]));
         assert_eq!(all["demo/b"].ruleid, BTreeSet::from([5]));
+    }
+
+    #[test]
+    fn aliases_cover_every_tail() {
+        assert_eq!(
+            fixture_aliases("rule.ok.package.json"),
+            vec!["rule.ok.package.json", ".ok.package.json", "ok.package.json", ".package.json", "package.json", ".json", "json"]
+        );
+        assert!(fixture_aliases("key.env").contains(&".env".to_string()));
     }
 
     #[test]

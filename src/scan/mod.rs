@@ -88,27 +88,39 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
         .filter(|r| gates::admits(r, &inventory.dependencies))
         .collect();
 
+    let repo = Repo::open(target, options.max_file_bytes).map_err(|source| ScanError::Open {
+        path: target.display().to_string(),
+        source,
+    })?;
     let mut pending = Vec::new();
+    let mut manifest_lines: HashMap<String, Option<String>> = HashMap::new();
     for rule in &active {
         for spec in &rule.matchers {
             if let Matcher::Dependency(m) = &spec.matcher {
-                for (path, hit) in m.find(&inventory.dependencies) {
+                for (path, mut hit) in m.find(&inventory.dependencies) {
+                    let text = manifest_lines
+                        .entry(path.clone())
+                        .or_insert_with(|| repo.read_text(&path).ok());
+                    if let Some(line) = text
+                        .as_deref()
+                        .and_then(|t| t.lines().nth(hit.line.saturating_sub(1) as usize))
+                        .filter(|l| !l.trim().is_empty())
+                    {
+                        hit.snippet = crate::matcher::snippet(line);
+                        let indent = line.len() - line.trim_start().len();
+                        hit.column = crate::matcher::char_column(line, indent);
+                    }
                     pending.push(pending_finding(rule, spec, &path, hit, options.now));
                 }
             }
         }
     }
+    drop(manifest_lines);
 
     let plan = Plan::new(active.clone(), true, options.max_line_bytes);
     let mut files_scanned = 0;
     let mut suppressed = 0;
     if plan.reads_files() {
-        let repo = Repo::open(target, options.max_file_bytes).map_err(|source| {
-            ScanError::Open {
-                path: target.display().to_string(),
-                source,
-            }
-        })?;
         let collected = Mutex::new((Vec::new(), Vec::new(), 0usize));
         let walk_problems = walk::walk(repo.root(), &options.walk, |file| {
             if is_known_binary(file.rel) {
