@@ -13,7 +13,9 @@ fn main() {
     let mut files = Vec::new();
     collect_toml(&rules_dir, &mut files);
     files.sort();
-    let mut out = String::from("/// Rule files bundled at build time: (path under `feeds/rules`, contents).\n");
+    let mut out = String::from(
+        "/// Rule files bundled at build time: (path under `feeds/rules`, contents).\n",
+    );
     out.push_str("pub static BUNDLED_RULES: &[(&str, &str)] = &[\n");
     for file in &files {
         let Ok(rel) = file.strip_prefix(&rules_dir) else {

@@ -45,7 +45,8 @@ kind = "regex"
 pattern = '''\b(?P<WORD>HELLO)\b'''
 "#;
 
-const GOOD_FIXTURE: &str = "# ruleid: demo/shout\nsay(\"HELLO\")\n# ok: demo/shout\nsay(\"hello\")\n";
+const GOOD_FIXTURE: &str =
+    "# ruleid: demo/shout\nsay(\"HELLO\")\n# ok: demo/shout\nsay(\"hello\")\n";
 
 fn feeds_with(rule: &str, fixture: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -75,7 +76,12 @@ fn the_demo_feeds_lint_clean_and_pass_their_fixtures() {
     let test = ecowatch(&["feeds", "test", dir, "--now", "2026-06-01"]);
     assert_eq!(test.status.code(), Some(0), "{}", stdout(&test));
     let text = stdout(&test);
-    for rule in ["demo/utcnow", "demo/legacy-key", "demo/engines-node", "demo/old-lodash"] {
+    for rule in [
+        "demo/utcnow",
+        "demo/legacy-key",
+        "demo/engines-node",
+        "demo/old-lodash",
+    ] {
         assert!(text.contains(&format!("ok    {rule}")), "{text}");
     }
 }
@@ -105,12 +111,26 @@ fn lint_names_file_line_column_and_the_unknown_key() {
 fn lint_refuses_unknown_keys_inside_a_matcher_and_foreign_matcher_keys() {
     let rule = GOOD_RULE.replace("kind = \"regex\"\n", "kind = \"regex\"\npaterns = 'x'\n");
     let dir = feeds_with(&rule, GOOD_FIXTURE);
-    let text = stdout(&ecowatch(&["feeds", "lint", dir.path().to_str().expect("utf-8")]));
-    assert!(text.contains("shout.toml:12:1: unknown field `paterns`"), "{text}");
+    let text = stdout(&ecowatch(&[
+        "feeds",
+        "lint",
+        dir.path().to_str().expect("utf-8"),
+    ]));
+    assert!(
+        text.contains("shout.toml:12:1: unknown field `paterns`"),
+        "{text}"
+    );
 
-    let rule = GOOD_RULE.replace("kind = \"regex\"\n", "kind = \"regex\"\nclaims = { iss = 'x' }\n");
+    let rule = GOOD_RULE.replace(
+        "kind = \"regex\"\n",
+        "kind = \"regex\"\nclaims = { iss = 'x' }\n",
+    );
     let dir = feeds_with(&rule, GOOD_FIXTURE);
-    let text = stdout(&ecowatch(&["feeds", "lint", dir.path().to_str().expect("utf-8")]));
+    let text = stdout(&ecowatch(&[
+        "feeds",
+        "lint",
+        dir.path().to_str().expect("utf-8"),
+    ]));
     assert!(
         text.contains("shout.toml:12:10: key `match.claims` is not used by a `regex` matcher"),
         "{text}"
@@ -120,11 +140,27 @@ fn lint_refuses_unknown_keys_inside_a_matcher_and_foreign_matcher_keys() {
 #[test]
 fn lint_checks_ids_regexes_ranges_dates_severities_and_references() {
     let cases: &[(&str, &str, &str)] = &[
-        ("id = \"demo/shout\"", "id = \"demo/other\"", "must equal the file's path"),
+        (
+            "id = \"demo/shout\"",
+            "id = \"demo/other\"",
+            "must equal the file's path",
+        ),
         (r"\b(?P<WORD>HELLO)\b", r"(unclosed", "invalid regex"),
-        (r"\b(?P<WORD>HELLO)\b", r"\w{1000}\w{1000}\w{1000}", "invalid regex"),
-        ("severity = \"low\"", "severity = \"warning\"", "unknown variant `warning`"),
-        ("https://example.com/shout", "http://example.com/shout", "not an https URL"),
+        (
+            r"\b(?P<WORD>HELLO)\b",
+            r"\w{1000}\w{1000}\w{1000}",
+            "invalid regex",
+        ),
+        (
+            "severity = \"low\"",
+            "severity = \"warning\"",
+            "unknown variant `warning`",
+        ),
+        (
+            "https://example.com/shout",
+            "http://example.com/shout",
+            "not an https URL",
+        ),
         (
             "[[match]]",
             "[when]\ndependencies = [{ ecosystem = \"PyPI\", name = \"x\", version = \">=>2\" }]\n\n[[match]]",
@@ -135,8 +171,16 @@ fn lint_checks_ids_regexes_ranges_dates_severities_and_references() {
             "[when]\nruntimes = [{ runtime = \"npm\", version = \">=1\" }]\n\n[[match]]",
             "is not a runtime",
         ),
-        ("[[match]]", "[timeline]\nsunset = 2026-02-30\n\n[[match]]", "invalid date"),
-        ("kind = \"regex\"", "kind = \"semgrep\"", "`semgrep` is not one of"),
+        (
+            "[[match]]",
+            "[timeline]\nsunset = 2026-02-30\n\n[[match]]",
+            "invalid date",
+        ),
+        (
+            "kind = \"regex\"",
+            "kind = \"semgrep\"",
+            "`semgrep` is not one of",
+        ),
         ("schema = 1", "schema = 2", "reads rule schema 1, not 2"),
     ];
     for (from, to, expected) in cases {
@@ -146,8 +190,14 @@ fn lint_checks_ids_regexes_ranges_dates_severities_and_references() {
         let out = ecowatch(&["feeds", "lint", dir.path().to_str().expect("utf-8")]);
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "case {to}:\n{text}");
-        assert!(text.contains(expected), "case {to}: expected `{expected}` in:\n{text}");
-        assert!(text.contains("shout.toml:"), "case {to}: no file:line:col in:\n{text}");
+        assert!(
+            text.contains(expected),
+            "case {to}: expected `{expected}` in:\n{text}"
+        );
+        assert!(
+            text.contains("shout.toml:"),
+            "case {to}: no file:line:col in:\n{text}"
+        );
     }
 }
 
@@ -155,8 +205,15 @@ fn lint_checks_ids_regexes_ranges_dates_severities_and_references() {
 fn lint_wants_both_annotations_and_refuses_orphans() {
     let dir = feeds_with(GOOD_RULE, "# ruleid: demo/shout\nsay(\"HELLO\")\n");
     write(dir.path(), "rules/demo/renamed.py", "x\n");
-    let text = stdout(&ecowatch(&["feeds", "lint", dir.path().to_str().expect("utf-8")]));
-    assert!(text.contains("has no `ok: demo/shout` fixture annotation"), "{text}");
+    let text = stdout(&ecowatch(&[
+        "feeds",
+        "lint",
+        dir.path().to_str().expect("utf-8"),
+    ]));
+    assert!(
+        text.contains("has no `ok: demo/shout` fixture annotation"),
+        "{text}"
+    );
     assert!(text.contains("renamed.py:1:1: not a rule"), "{text}");
 }
 

@@ -58,8 +58,8 @@ pub struct ScanArgs {
     /// Also scan files that .gitignore excludes.
     #[arg(long)]
     no_ignore: bool,
-    /// The date to evaluate timelines against (for tests; default: today).
-    #[arg(long, hide = true, value_name = "YYYY-MM-DD")]
+    /// The date to evaluate timelines against (for tests; default: today; the last one wins).
+    #[arg(long, hide = true, value_name = "YYYY-MM-DD", overrides_with = "now")]
     now: Option<NaiveDate>,
 }
 
@@ -88,14 +88,18 @@ impl FailOn {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
-    let rules = select(load(args.feeds.as_ref())?, &args.select, &args.ignore)?;
+    let loaded = load(args.feeds.as_ref())?;
+    let loaded_count = loaded.len();
+    let rules = select(loaded, &args.select, &args.ignore)?;
     let mut options = ScanOptions::new(args.now.unwrap_or_else(today));
     options.walk.threads = args.threads;
     options.walk.respect_gitignore = !args.no_ignore;
     options.max_file_bytes = args.max_file_size.saturating_mul(1024 * 1024);
     options.min_confidence = args.min_confidence;
     options.fail_on = args.fail_on.threshold();
-    let report = scan::scan(&args.path, &rules, &options)?;
+    let mut report = scan::scan(&args.path, &rules, &options)?;
+    // Selection happens before the scan; the summary still counts every rule loaded.
+    report.summary.rules_loaded = loaded_count;
     let mut out = open_output(args.output.as_deref())?;
     match args.format {
         Format::Json => report::scan_json::write_json(&report, &mut out),
@@ -138,7 +142,9 @@ pub fn load(feeds: Option<&PathBuf>) -> anyhow::Result<Vec<Rule>> {
 fn select(rules: Vec<Rule>, select: &[String], ignore: &[String]) -> anyhow::Result<Vec<Rule>> {
     for s in select.iter().filter(|s| !s.is_empty()) {
         if !rules.iter().any(|r| r.is_selected_by(s)) {
-            bail!("--select `{s}` matches no rule (rule ids look like `python/datetime-utcnow`, tags like `tag:python`)");
+            bail!(
+                "--select `{s}` matches no rule (rule ids look like `python/datetime-utcnow`, tags like `tag:python`)"
+            );
         }
     }
     Ok(rules
@@ -147,4 +153,3 @@ fn select(rules: Vec<Rule>, select: &[String], ignore: &[String]) -> anyhow::Res
         .filter(|r| !ignore.iter().any(|s| r.is_selected_by(s)))
         .collect())
 }
-

@@ -140,29 +140,48 @@ mod tests {
         }
     }
 
-    const PACKAGE: &str = "{\n  \"name\": \"node-app\",\n  \"engines\": {\n    \"node\": \">=14\"\n  }\n}\n";
+    const PACKAGE: &str =
+        "{\n  \"name\": \"node-app\",\n  \"engines\": {\n    \"node\": \">=14\"\n  }\n}\n";
 
     #[test]
     fn finds_the_key_line_and_checks_the_version() {
         let doc = parse("package.json", PACKAGE).unwrap().unwrap();
-        let hit = matcher("engines.node", None, Some("<18")).find(&doc, PACKAGE).unwrap();
+        let hit = matcher("engines.node", None, Some("<18"))
+            .find(&doc, PACKAGE)
+            .unwrap();
         assert_eq!((hit.line, hit.column), (4, 6));
         assert_eq!(hit.captures["VALUE"], ">=14");
         assert_eq!(hit.snippet, "\"node\": \">=14\"");
-        assert!(matcher("engines.node", None, Some(">=30")).find(&doc, PACKAGE).is_none());
-        assert!(matcher("engines.node", Some("^>="), None).find(&doc, PACKAGE).is_some());
-        assert!(matcher("engines.deno", None, None).find(&doc, PACKAGE).is_none());
+        assert!(
+            matcher("engines.node", None, Some(">=30"))
+                .find(&doc, PACKAGE)
+                .is_none()
+        );
+        assert!(
+            matcher("engines.node", Some("^>="), None)
+                .find(&doc, PACKAGE)
+                .is_some()
+        );
+        assert!(
+            matcher("engines.deno", None, None)
+                .find(&doc, PACKAGE)
+                .is_none()
+        );
     }
 
     #[test]
     fn reads_toml_and_yaml_and_reports_bad_files() {
         let toml = "[project]\nname = \"x\"\nrequires-python = \">=3.8\"\n";
         let doc = parse("pyproject.toml", toml).unwrap().unwrap();
-        let hit = matcher("project.requires-python", None, None).find(&doc, toml).unwrap();
+        let hit = matcher("project.requires-python", None, None)
+            .find(&doc, toml)
+            .unwrap();
         assert_eq!(hit.line, 3);
         let yaml = "on: push\njobs:\n  build:\n    runs-on: ubuntu-18.04\n";
         let doc = parse("ci.yml", yaml).unwrap().unwrap();
-        let hit = matcher("jobs.build.runs-on", Some("ubuntu-18"), None).find(&doc, yaml).unwrap();
+        let hit = matcher("jobs.build.runs-on", Some("ubuntu-18"), None)
+            .find(&doc, yaml)
+            .unwrap();
         assert_eq!(hit.line, 4);
         assert!(parse("a.json", "{").unwrap().is_err());
         assert!(parse("a.txt", "{").is_none());

@@ -39,8 +39,12 @@ impl ImportsGate {
                 r"(?m)^[ \t]*(?:from[ \t]+(?:{alt})(?:\.[\w.]+)?[ \t]+import\b|import[ \t]+(?:[\w.]+[ \t]*(?:as[ \t]+\w+)?[ \t]*,[ \t]*)*(?:{alt})\b)"
             ))?,
             go: Regex::new(&format!(r#""(?:{alt})(?:/[^"]*)?""#))?,
-            rust: Regex::new(&format!(r"\b(?:use|extern[ \t]+crate)[ \t]+(?:::)?(?:{rust_alt})\b|\b(?:{rust_alt})::"))?,
-            ruby: Regex::new(&format!(r#"\brequire(?:_relative)?[ \t(]*["'](?:{alt})(?:/[^"']*)?["']"#))?,
+            rust: Regex::new(&format!(
+                r"\b(?:use|extern[ \t]+crate)[ \t]+(?:::)?(?:{rust_alt})\b|\b(?:{rust_alt})::"
+            ))?,
+            ruby: Regex::new(&format!(
+                r#"\brequire(?:_relative)?[ \t(]*["'](?:{alt})(?:/[^"']*)?["']"#
+            ))?,
         })
     }
 
@@ -92,7 +96,10 @@ mod tests {
 
     #[test]
     fn other_languages_and_ungated_files() {
-        assert!(gate(&["github.com/pkg/errors"]).admits(Language::Go, "import \"github.com/pkg/errors\""));
+        assert!(
+            gate(&["github.com/pkg/errors"])
+                .admits(Language::Go, "import \"github.com/pkg/errors\"")
+        );
         assert!(gate(&["serde-json"]).admits(Language::Rust, "use serde_json::Value;"));
         assert!(gate(&["rails"]).admits(Language::Ruby, "require 'rails/all'"));
         assert!(gate(&["x"]).admits(Language::Other, "KEY=1"));

@@ -48,8 +48,8 @@ pub fn is_known_binary(path: &str) -> bool {
     const BINARY: &[&str] = &[
         "png", "jpg", "jpeg", "gif", "webp", "ico", "bmp", "tif", "tiff", "avif", "psd", "woff",
         "woff2", "ttf", "otf", "eot", "pdf", "zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "rar",
-        "jar", "war", "class", "exe", "dll", "so", "dylib", "a", "o", "obj", "wasm", "pyc",
-        "mp3", "mp4", "mov", "avi", "webm", "ogg", "wav", "flac", "sqlite", "db",
+        "jar", "war", "class", "exe", "dll", "so", "dylib", "a", "o", "obj", "wasm", "pyc", "mp3",
+        "mp4", "mov", "avi", "webm", "ogg", "wav", "flac", "sqlite", "db",
     ];
     let name = path.rsplit('/').next().unwrap_or(path);
     name.rsplit_once('.')

@@ -125,7 +125,10 @@ mod tests {
             Some(vec!["barbaz".to_string(), "foobaz".to_string()])
         );
         let suffix = required_literals(r"\w+_ANON_KEY").unwrap();
-        assert!(suffix.iter().all(|l| l.ends_with("_ANON_KEY")), "{suffix:?}");
+        assert!(
+            suffix.iter().all(|l| l.ends_with("_ANON_KEY")),
+            "{suffix:?}"
+        );
         assert_eq!(required_literals(r"\w+"), None);
         assert_eq!(required_literals(r"a?"), None);
     }

@@ -26,7 +26,10 @@ impl RegexMatcher {
             }
             let captures: BTreeMap<String, String> = names
                 .iter()
-                .filter_map(|n| caps.name(n).map(|m| (n.to_string(), m.as_str().to_string())))
+                .filter_map(|n| {
+                    caps.name(n)
+                        .map(|m| (n.to_string(), m.as_str().to_string()))
+                })
                 .collect();
             out.push(Hit {
                 line: line_no,

@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn pattern_literal_skips_metavariables() {
-        assert_eq!(pattern_literal("createClient($URL, $KEY)").as_deref(), Some("createClient"));
+        assert_eq!(
+            pattern_literal("createClient($URL, $KEY)").as_deref(),
+            Some("createClient")
+        );
         assert_eq!(pattern_literal("$X.utcnow()").as_deref(), Some("utcnow"));
         assert_eq!(pattern_literal("$A($$$ARGS)"), None);
         assert_eq!(pattern_literal("$F(x)"), None);

@@ -136,12 +136,18 @@ pub fn exact_pin(requirement: &str) -> Option<&str> {
 fn is_full_version(s: &str) -> bool {
     let core = s.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
-    parts.len() >= 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn is_partial_version(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
-    parts.len() <= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() <= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `3.12` → `3.12.0`, `v20` → `20.0.0`: release series compare as their first release.
@@ -202,7 +208,10 @@ mod tests {
         assert_eq!(pin_admits(py, ">=3.8,<3.10", ">=3.12"), Ok(Some(false)));
         assert_eq!(pin_admits(py, "3.12.4", "<3.12"), Ok(Some(false)));
         assert_eq!(pin_admits(Ecosystem::NodeJs, "v16", "<18"), Ok(Some(true)));
-        assert_eq!(pin_admits(Ecosystem::NodeJs, ">=20", "<18"), Ok(Some(false)));
+        assert_eq!(
+            pin_admits(Ecosystem::NodeJs, ">=20", "<18"),
+            Ok(Some(false))
+        );
         assert_eq!(pin_admits(Ecosystem::NodeJs, "lts/*", "<18"), Ok(None));
         assert!(pin_admits(py, "3.12", "nonsense>>").is_err());
     }

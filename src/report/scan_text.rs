@@ -11,7 +11,13 @@ pub fn write_text(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             .first()
             .map(|l| format!("{}:{}:{}", l.path, l.line, l.column))
             .unwrap_or_default();
-        writeln!(out, "{:<8} {}  {}", f.severity.as_str().to_uppercase(), f.rule, place)?;
+        writeln!(
+            out,
+            "{:<8} {}  {}",
+            f.severity.as_str().to_uppercase(),
+            f.rule,
+            place
+        )?;
         writeln!(out, "         {}", f.message)?;
         if let Some(loc) = f.locations.first()
             && !loc.snippet.is_empty()
@@ -32,6 +38,15 @@ pub fn write_text(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{} findings ({} critical, {} high, {} medium, {} low, {} info), {} suppressed; {} files scanned, {} of {} rules ran",
-        s.findings, s.critical, s.high, s.medium, s.low, s.info, s.suppressed, s.files_scanned, s.rules_run, s.rules_loaded
+        s.findings,
+        s.critical,
+        s.high,
+        s.medium,
+        s.low,
+        s.info,
+        s.suppressed,
+        s.files_scanned,
+        s.rules_run,
+        s.rules_loaded
     )
 }

@@ -39,7 +39,12 @@ pub fn annotations(text: &str) -> BTreeMap<String, Expectations> {
         let line_no = u32::try_from(idx + 1).unwrap_or(u32::MAX);
         let found: Vec<(bool, String)> = ANNOTATION
             .captures_iter(line)
-            .filter_map(|c| Some((c.get(1)?.as_str() == "ruleid", c.get(2)?.as_str().to_string())))
+            .filter_map(|c| {
+                Some((
+                    c.get(1)?.as_str() == "ruleid",
+                    c.get(2)?.as_str().to_string(),
+                ))
+            })
             .collect();
         if found.is_empty() {
             for (must, id) in waiting.drain(..) {
@@ -141,9 +146,10 @@ pub fn run_rule(rules_dir: &Path, rule: &Rule, now: NaiveDate) -> RuleResult {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = match std::fs::read(&file).map_err(|e| e.to_string()).and_then(|b| {
-            crate::repo::decode_text(b).map_err(|e| e.to_string())
-        }) {
+        let text = match std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::repo::decode_text(b).map_err(|e| e.to_string()))
+        {
             Ok(text) => text,
             Err(e) => {
                 result.errors.push(format!("{}: {e}", file.display()));
@@ -252,7 +258,10 @@ pub fn render(results: &[RuleResult]) -> String {
         if set.is_empty() {
             "(none)".to_string()
         } else {
-            set.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            set.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     for r in results {
@@ -310,7 +319,15 @@ mod tests {
     fn aliases_cover_every_tail() {
         assert_eq!(
             fixture_aliases("rule.ok.package.json"),
-            vec!["rule.ok.package.json", ".ok.package.json", "ok.package.json", ".package.json", "package.json", ".json", "json"]
+            vec![
+                "rule.ok.package.json",
+                ".ok.package.json",
+                "ok.package.json",
+                ".package.json",
+                "package.json",
+                ".json",
+                "json"
+            ]
         );
         assert!(fixture_aliases("key.env").contains(&".env".to_string()));
     }

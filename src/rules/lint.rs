@@ -2,9 +2,11 @@
 //! Beyond what loading checks (schema, keys, ids, regexes, ranges, dates, URLs), lint wants at
 //! least one `ruleid` and one `ok` annotation per rule and refuses files it cannot place.
 
-use super::fixtures::{annotations, fixture_paths};
-use super::load::{LoadProblem, is_rule_file, list_files, load_feed_files, read_feeds_dir, rules_root};
 use super::Rule;
+use super::fixtures::{annotations, fixture_paths};
+use super::load::{
+    LoadProblem, is_rule_file, list_files, load_feed_files, read_feeds_dir, rules_root,
+};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -58,7 +60,10 @@ pub fn lint_dir(dir: &Path) -> std::io::Result<LintReport> {
             }
         }
     }
-    problems.extend(misplaced_files(&root, &files_stems(&files.iter().map(|f| f.rel.as_str()).collect::<Vec<_>>()))?);
+    problems.extend(misplaced_files(
+        &root,
+        &files_stems(&files.iter().map(|f| f.rel.as_str()).collect::<Vec<_>>()),
+    )?);
     problems.sort();
     problems.dedup();
     Ok(LintReport { rules, problems })
@@ -89,9 +94,8 @@ fn misplaced_files(root: &Path, rules: &BTreeSet<String>) -> std::io::Result<Vec
             let ns = parts[0];
             let first = parts[1];
             rules.iter().any(|id| {
-                id.split_once('/').is_some_and(|(rns, name)| {
-                    rns == ns && first.starts_with(&format!("{name}."))
-                })
+                id.split_once('/')
+                    .is_some_and(|(rns, name)| rns == ns && first.starts_with(&format!("{name}.")))
             })
         };
         let is_doc = parts.len() == 1 && (rel.ends_with(".md") || rel.starts_with('.'));

@@ -394,7 +394,10 @@ impl Ctx<'_> {
         }
         let mut builder = GlobSetBuilder::new();
         for g in globs {
-            match GlobBuilder::new(g.get_ref()).literal_separator(true).build() {
+            match GlobBuilder::new(g.get_ref())
+                .literal_separator(true)
+                .build()
+            {
                 Ok(glob) => {
                     builder.add(glob);
                 }
@@ -510,7 +513,10 @@ impl Ctx<'_> {
             Ok(re) => Some(re),
             Err(e) => {
                 let detail = e.to_string().replace('\n', " ");
-                self.problem(pattern.span(), format!("key `{key}`: invalid regex: {detail}"));
+                self.problem(
+                    pattern.span(),
+                    format!("key `{key}`: invalid regex: {detail}"),
+                );
                 None
             }
         }
@@ -651,7 +657,10 @@ impl Ctx<'_> {
         if keys.iter().any(|k| k.trim().is_empty()) {
             self.problem(
                 path.span(),
-                format!("key `match.path`: `{}` has an empty segment", path.get_ref()),
+                format!(
+                    "key `match.path`: `{}` has an empty segment",
+                    path.get_ref()
+                ),
             );
         }
         if m.value.is_some() && m.version.is_some() {
@@ -670,7 +679,10 @@ impl Ctx<'_> {
                         None => {
                             self.problem(
                                 e.span(),
-                                format!("key `match.ecosystem`: unknown ecosystem `{}`", e.get_ref()),
+                                format!(
+                                    "key `match.ecosystem`: unknown ecosystem `{}`",
+                                    e.get_ref()
+                                ),
                             );
                             return None;
                         }
@@ -682,7 +694,10 @@ impl Ctx<'_> {
             }
             None => {
                 if let Some(e) = &m.ecosystem {
-                    self.problem(e.span(), "key `match.ecosystem` only names the syntax of `match.version`");
+                    self.problem(
+                        e.span(),
+                        "key `match.ecosystem` only names the syntax of `match.version`",
+                    );
                 }
                 None
             }

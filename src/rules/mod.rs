@@ -56,13 +56,6 @@ impl Rule {
                 .strip_prefix(selector)
                 .is_some_and(|rest| rest.starts_with('/'))
     }
-
-    /// True when any matcher reads files (rather than the inventory).
-    pub fn reads_files(&self) -> bool {
-        self.matchers
-            .iter()
-            .any(|m| !matches!(m.matcher, Matcher::Dependency(_)))
-    }
 }
 
 /// `[when]`: gates evaluated before any file is read (dependencies, runtimes) or per file
@@ -107,10 +100,6 @@ impl FileFilter {
             self.include.as_ref().is_none_or(|g| g.is_match(path))
                 && !self.exclude.as_ref().is_some_and(|g| g.is_match(path))
         })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.include.is_none() && self.exclude.is_none()
     }
 }
 
@@ -173,9 +162,18 @@ mod tests {
             sunset: Some(date("2026-12-31")),
             escalate: vec![(date("2026-10-01"), Severity::High)],
         };
-        assert_eq!(t.severity_on(Severity::Low, date("2026-09-30")), Severity::Low);
-        assert_eq!(t.severity_on(Severity::Low, date("2026-10-01")), Severity::High);
-        assert_eq!(t.severity_on(Severity::Critical, date("2026-10-01")), Severity::Critical);
+        assert_eq!(
+            t.severity_on(Severity::Low, date("2026-09-30")),
+            Severity::Low
+        );
+        assert_eq!(
+            t.severity_on(Severity::Low, date("2026-10-01")),
+            Severity::High
+        );
+        assert_eq!(
+            t.severity_on(Severity::Critical, date("2026-10-01")),
+            Severity::Critical
+        );
         assert_eq!(
             t.sunset_note(date("2026-12-01")).unwrap(),
             "(sunset in 30 days, 2026-12-31)"
@@ -184,6 +182,10 @@ mod tests {
             t.sunset_note(date("2027-01-02")).unwrap(),
             "(sunset passed 2 days ago, 2026-12-31)"
         );
-        assert!(Timeline::default().sunset_note(date("2026-01-01")).is_none());
+        assert!(
+            Timeline::default()
+                .sunset_note(date("2026-01-01"))
+                .is_none()
+        );
     }
 }

@@ -14,7 +14,11 @@ pub fn admits(rule: &Rule, deps: &[Dependency]) -> bool {
             .dependencies
             .iter()
             .any(|gate| dependency_present(gate, deps));
-    dependencies_ok && when.runtimes.iter().all(|gate| runtime_admitted(gate, deps))
+    dependencies_ok
+        && when
+            .runtimes
+            .iter()
+            .all(|gate| runtime_admitted(gate, deps))
 }
 
 /// Is the package there, in range? A lockfile's locked version (or an exact pin) decides; a
@@ -89,13 +93,20 @@ pattern = "x"
 
     #[test]
     fn dependency_gate_uses_locked_versions_and_passes_open_requirements() {
-        let r = rule("[when]\ndependencies = [{ ecosystem = \"PyPI\", name = \"Pydantic\", version = \"<2\" }]");
-        let locked_old = [Dependency::new(Ecosystem::PyPI, "pydantic", "uv.lock", 1).locked("1.10.0")];
-        let locked_new = [Dependency::new(Ecosystem::PyPI, "pydantic", "uv.lock", 1).locked("2.5.0")];
-        let open = [Dependency::new(Ecosystem::PyPI, "pydantic", "pyproject.toml", 1).requires(">=1")];
-        let pinned_new =
-            [Dependency::new(Ecosystem::PyPI, "pydantic", "requirements.txt", 1).requires("==2.1.0")];
-        let other = [Dependency::new(Ecosystem::Npm, "pydantic", "package.json", 1).locked("1.0.0")];
+        let r = rule(
+            "[when]\ndependencies = [{ ecosystem = \"PyPI\", name = \"Pydantic\", version = \"<2\" }]",
+        );
+        let locked_old =
+            [Dependency::new(Ecosystem::PyPI, "pydantic", "uv.lock", 1).locked("1.10.0")];
+        let locked_new =
+            [Dependency::new(Ecosystem::PyPI, "pydantic", "uv.lock", 1).locked("2.5.0")];
+        let open =
+            [Dependency::new(Ecosystem::PyPI, "pydantic", "pyproject.toml", 1).requires(">=1")];
+        let pinned_new = [
+            Dependency::new(Ecosystem::PyPI, "pydantic", "requirements.txt", 1).requires("==2.1.0"),
+        ];
+        let other =
+            [Dependency::new(Ecosystem::Npm, "pydantic", "package.json", 1).locked("1.0.0")];
         assert!(admits(&r, &locked_old));
         assert!(!admits(&r, &locked_new));
         assert!(admits(&r, &open));
@@ -108,8 +119,12 @@ pattern = "x"
     #[test]
     fn runtime_gate_reads_pins_and_ranges() {
         let r = rule("[when]\nruntimes = [{ runtime = \"python\", version = \">=3.12\" }]");
-        let pin = |v: &str| [Dependency::new(Ecosystem::Python, "python", ".python-version", 1).locked(v)];
-        let req = |v: &str| [Dependency::new(Ecosystem::Python, "python", "pyproject.toml", 3).requires(v)];
+        let pin = |v: &str| {
+            [Dependency::new(Ecosystem::Python, "python", ".python-version", 1).locked(v)]
+        };
+        let req = |v: &str| {
+            [Dependency::new(Ecosystem::Python, "python", "pyproject.toml", 3).requires(v)]
+        };
         assert!(admits(&r, &pin("3.12")));
         assert!(!admits(&r, &pin("3.11")));
         assert!(admits(&r, &req(">=3.8")));

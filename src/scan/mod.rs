@@ -9,7 +9,6 @@
 pub mod gates;
 pub mod plan;
 
-use crate::diag::Diagnostic;
 use crate::finding::{
     Confidence, Finding, Location, REPORT_SCHEMA, ScanReport, Severity, Summary, Target, Tool,
     fingerprint,
@@ -294,12 +293,6 @@ pub fn substitute(template: &str, captures: &BTreeMap<String, String>) -> String
             }
         })
         .into_owned()
-}
-
-/// The diagnostic for a rule a scan could not run; kept for callers that filter rules.
-pub fn rule_skipped(rule: &Rule, why: &str) -> Diagnostic {
-    Diagnostic::warning("rule-skipped", format!("rule {} did not run: {why}", rule.id))
-        .at(rule.source.clone())
 }
 
 #[cfg(test)]

@@ -248,11 +248,13 @@ fn is_suppressed(text: &str, lines: &LineStarts, line_no: u32, rule: &str) -> bo
         let (line, _) = lines.line(text, i, usize::MAX);
         line.match_indices("ecowatch-ignore:").any(|(at, m)| {
             let rest = line[at + m.len()..].trim_start();
-            rest.strip_prefix(rule)
-                .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '/'))
+            rest.strip_prefix(rule).is_some_and(|after| {
+                !after.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '/')
+            })
         })
     };
-    (idx < lines.count() && mentions(idx)) || (idx > 0 && idx - 1 < lines.count() && mentions(idx - 1))
+    (idx < lines.count() && mentions(idx))
+        || (idx > 0 && idx - 1 < lines.count() && mentions(idx - 1))
 }
 
 /// Byte offsets where lines start.
@@ -321,6 +323,9 @@ mod tests {
         assert!(is_suppressed(text, &l, 3, "demo/rule"));
         assert!(is_suppressed(text, &l, 4, "demo/rule"));
         assert!(!is_suppressed(text, &l, 1, "demo/rule"));
-        assert!(!is_suppressed(text, &l, 7, "demo/rule"), "a longer id is another rule");
+        assert!(
+            !is_suppressed(text, &l, 7, "demo/rule"),
+            "a longer id is another rule"
+        );
     }
 }
