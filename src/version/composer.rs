@@ -121,8 +121,12 @@ fn normalize(input: &str) -> Option<String> {
     if matches!(version.as_str(), "master" | "trunk" | "default") {
         version = format!("dev-{version}");
     }
-    if version.len() >= 4 && version[..4].eq_ignore_ascii_case("dev-") {
-        return Some(format!("dev-{}", &version[4..]));
+    if let Some(branch) = version
+        .get(..4)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("dev-"))
+        .and_then(|_| version.get(4..))
+    {
+        return Some(format!("dev-{branch}"));
     }
     if let Some(caps) = BUILD.captures(&version) {
         version = caps[1].to_string();

@@ -382,6 +382,65 @@ mod tests {
     }
 
     #[test]
+    fn hostile_inputs_never_panic() {
+        let schemes = [
+            Scheme::Npm,
+            Scheme::Pep440,
+            Scheme::Cargo,
+            Scheme::Go,
+            Scheme::RubyGems,
+            Scheme::Composer,
+        ];
+        let inputs = [
+            "",
+            " ",
+            "é",
+            "déve-x",
+            "dev-é",
+            "1.é",
+            "v",
+            "vé1",
+            "1.0-é",
+            "~é",
+            "^é",
+            ">=é",
+            "1 - é",
+            "||",
+            "| |",
+            ",",
+            ",,",
+            "@dev",
+            "*",
+            "x.x.x",
+            "99999999999999999999999.0.0",
+            "1.99999999999999999999999",
+            "^99999999999999999999",
+            "~9999999999999999999.1",
+            "1.2.3-ß+ü",
+            "go1.2ré1",
+            "1.21rc",
+            "\u{0}",
+            "1\n2",
+            "===",
+            "~=",
+            "1!2!3",
+            "18446744073709551615.18446744073709551615.18446744073709551615",
+            "^18446744073709551615.18446744073709551615",
+            "18446744073709551615.x",
+        ];
+        for scheme in schemes {
+            for a in inputs {
+                let _ = Version::parse(scheme, a);
+                let _ = Range::parse(scheme, a);
+                for b in inputs {
+                    let _ = satisfies(scheme, a, b);
+                    let _ = compare(scheme, a, b);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn errors_carry_the_input_and_scheme() {
         let err = compare(Scheme::Pep440, "1.0", "not a version").unwrap_err();
         assert_eq!(
