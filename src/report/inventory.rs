@@ -77,7 +77,7 @@ pub fn write_text(inv: &Inventory, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn describe(dep: &Dependency, width: usize) -> String {
-    let mut s = format!("{:<10} {:<width$}", dep.ecosystem.as_str(), dep.name);
+    let mut s = format!("{:<14} {:<width$}", dep.ecosystem.as_str(), dep.name);
     if let Some(v) = &dep.version {
         s.push_str(&format!(" {v}"));
     }
