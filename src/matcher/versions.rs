@@ -1,65 +1,56 @@
 //! The one place rules and gates ask version questions: "does this range parse", "does this
 //! version satisfy it", "does this runtime pin admit a version in it".
 //!
-//! This is a thin adapter. It speaks npm semver for most ecosystems, PEP 440 for PyPI and
-//! Python, and Cargo's semver for crates.io and Rust; `crate::version` (per-ecosystem schemes)
-//! replaces the bodies of [`check_range`] and [`satisfies`] when it lands, and nothing else
-//! in the engine needs to change.
+//! A thin layer over [`crate::version`] (each ecosystem's own scheme) that adds what gates
+//! need: runtime pins that are ranges or release series, and exact pins in requirements.
 
 use crate::ecosystem::Ecosystem;
-use std::str::FromStr;
+use crate::version::Scheme;
 
 /// Why a version or range could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct VersionProblem(pub String);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scheme {
-    Npm,
-    Pep440,
-    Cargo,
-}
-
-fn scheme(eco: Ecosystem) -> Scheme {
-    match eco {
-        Ecosystem::PyPI | Ecosystem::Python => Scheme::Pep440,
-        Ecosystem::CratesIo | Ecosystem::Rust => Scheme::Cargo,
-        _ => Scheme::Npm,
-    }
-}
-
 /// Checks that `range` parses in `eco`'s range syntax.
 pub fn check_range(eco: Ecosystem, range: &str) -> Result<(), VersionProblem> {
-    match scheme(eco) {
-        Scheme::Npm => npm_range(range).map(|_| ()),
-        Scheme::Pep440 => pep440_range(range).map(|_| ()),
-        Scheme::Cargo => cargo_range(range).map(|_| ()),
+    match Scheme::for_ecosystem(eco) {
+        Some(scheme) => crate::version::Range::parse(scheme, range)
+            .map(|_| ())
+            .map_err(|e| VersionProblem(e.to_string())),
+        None => fallback_range(range).map(|_| ()),
     }
 }
 
-/// Does `version` (exact) satisfy `range`, both in `eco`'s syntax?
+/// Does `version` (exact) satisfy `range`, both in `eco`'s syntax? Release series written
+/// short (`3.12`, `20`, `v1.21`) are read as their first release when the scheme wants three
+/// components.
 pub fn satisfies(eco: Ecosystem, version: &str, range: &str) -> Result<bool, VersionProblem> {
-    match scheme(eco) {
-        Scheme::Npm => {
-            let range = npm_range(range)?;
-            let version = nodejs_semver::Version::parse(pad_version(version))
-                .map_err(|e| VersionProblem(format!("version `{version}`: {e}")))?;
-            Ok(range.satisfies(&version))
-        }
-        Scheme::Pep440 => {
-            let range = pep440_range(range)?;
-            let version = pep440_rs::Version::from_str(version.trim())
-                .map_err(|e| VersionProblem(format!("version `{version}`: {e}")))?;
-            Ok(range.contains(&version))
-        }
-        Scheme::Cargo => {
-            let range = cargo_range(range)?;
-            let version = semver::Version::parse(&pad_version(version))
-                .map_err(|e| VersionProblem(format!("version `{version}`: {e}")))?;
-            Ok(range.matches(&version))
+    let Some(scheme) = Scheme::for_ecosystem(eco) else {
+        let range = fallback_range(range)?;
+        let version = nodejs_semver::Version::parse(pad_version(version))
+            .map_err(|e| VersionProblem(format!("version `{version}`: {e}")))?;
+        return Ok(range.satisfies(&version));
+    };
+    let parsed =
+        crate::version::Range::parse(scheme, range).map_err(|e| VersionProblem(e.to_string()))?;
+    let padded = pad_version(version);
+    let attempts = [
+        version.trim().to_string(),
+        padded.clone(),
+        format!("v{padded}"),
+    ];
+    let mut last = None;
+    for attempt in attempts {
+        match crate::version::Version::parse(scheme, &attempt) {
+            Ok(v) => return Ok(parsed.contains(&v)),
+            Err(e) => last = Some(e),
         }
     }
+    Err(VersionProblem(last.map_or_else(
+        || format!("version `{version}`"),
+        |e| e.to_string(),
+    )))
 }
 
 /// Known releases per runtime (major or major.minor), used to ask whether a pin that is itself a
@@ -166,20 +157,11 @@ fn pad_version(version: &str) -> String {
     format!("{core}{padding}{rest}")
 }
 
-fn npm_range(range: &str) -> Result<nodejs_semver::Range, VersionProblem> {
-    // Go, Packagist and others separate constraints with commas; npm with spaces.
+/// Ecosystems without an ordered version scheme (GitHub Actions refs, docker tags) are
+/// compared as npm semver, the most forgiving reading of `v4`-style tags.
+fn fallback_range(range: &str) -> Result<nodejs_semver::Range, VersionProblem> {
     let normalized = range.replace(',', " ");
     nodejs_semver::Range::parse(normalized.trim())
-        .map_err(|e| VersionProblem(format!("range `{range}`: {e}")))
-}
-
-fn pep440_range(range: &str) -> Result<pep440_rs::VersionSpecifiers, VersionProblem> {
-    pep440_rs::VersionSpecifiers::from_str(range.trim())
-        .map_err(|e| VersionProblem(format!("range `{range}`: {e}")))
-}
-
-fn cargo_range(range: &str) -> Result<semver::VersionReq, VersionProblem> {
-    semver::VersionReq::parse(range.trim())
         .map_err(|e| VersionProblem(format!("range `{range}`: {e}")))
 }
 
@@ -195,6 +177,9 @@ mod tests {
         assert_eq!(satisfies(Ecosystem::PyPI, "1.10", ">=2"), Ok(false));
         assert_eq!(satisfies(Ecosystem::CratesIo, "0.3.1", "0.3"), Ok(true));
         assert_eq!(satisfies(Ecosystem::Go, "v1.4.0", ">=1.2.0, <2"), Ok(true));
+        assert_eq!(satisfies(Ecosystem::RubyGems, "1.4.0", "~> 1.2"), Ok(true));
+        assert_eq!(satisfies(Ecosystem::Packagist, "1.3.0", "^1.2"), Ok(true));
+        assert_eq!(satisfies(Ecosystem::GitHubActions, "v3", "<4"), Ok(true));
         assert!(check_range(Ecosystem::PyPI, ">=>2").is_err());
         assert!(check_range(Ecosystem::Npm, "not a range !!").is_err());
     }
@@ -213,6 +198,14 @@ mod tests {
             Ok(Some(false))
         );
         assert_eq!(pin_admits(Ecosystem::NodeJs, "lts/*", "<18"), Ok(None));
+        assert_eq!(
+            pin_admits(Ecosystem::GoToolchain, "1.21", "<1.22"),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            pin_admits(Ecosystem::Ruby, ">= 3.1", "< 3.0"),
+            Ok(Some(false))
+        );
         assert!(pin_admits(py, "3.12", "nonsense>>").is_err());
     }
 
