@@ -58,13 +58,25 @@ pub struct Hit {
 /// Longest snippet shown, in characters; minified lines are cut.
 pub const SNIPPET_CHARS: usize = 200;
 
-/// The line as reports show it: trimmed and cut to [`SNIPPET_CHARS`] characters.
+/// The line as reports show it: secrets masked (JWTs and `sb_secret_` keys keep only their
+/// first characters, whichever matcher found the line), trimmed and cut to [`SNIPPET_CHARS`]
+/// characters. Reports end up in CI logs and emails, so they must never carry a key.
 pub fn snippet(line: &str) -> String {
-    let trimmed = line.trim();
+    let masked = jwt::mask_tokens(line);
+    let masked = mask_secret_keys(&masked);
+    let trimmed = masked.trim();
     match trimmed.char_indices().nth(SNIPPET_CHARS) {
         Some((cut, _)) => format!("{}…", &trimmed[..cut]),
         None => trimmed.to_string(),
     }
+}
+
+/// Supabase secret keys (`sb_secret_…`) cut to their prefix.
+fn mask_secret_keys(line: &str) -> String {
+    static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"sb_secret_[A-Za-z0-9_-]{4,}").expect("secret key pattern is valid")
+    });
+    SECRET.replace_all(line, "sb_secret_…").into_owned()
 }
 
 /// The 1-based character column of byte offset `byte` in `line`.
@@ -76,6 +88,15 @@ pub fn char_column(line: &str, byte: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippet_masks_tokens_and_secret_keys_for_every_matcher() {
+        let line = "KEY=eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl other=sb_secret_abcdef123456";
+        let shown = snippet(line);
+        assert!(!shown.contains("eyJyb2xlIjoiYW5vbiJ9"), "{shown}");
+        assert!(!shown.contains("abcdef123456"), "{shown}");
+        assert!(shown.contains("sb_secret_…"), "{shown}");
+    }
 
     #[test]
     fn snippet_trims_and_cuts_on_a_char_boundary() {
