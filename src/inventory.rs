@@ -5,7 +5,7 @@ use crate::dependency::Dependency;
 use crate::diag::Diagnostic;
 use crate::extract::{self, ManifestFile};
 use crate::repo::{DEFAULT_MAX_FILE_BYTES, Repo};
-use crate::walk::{self, WalkOptions};
+use crate::walk::{self, ListedFile, WalkOptions};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -49,41 +49,59 @@ pub enum InventoryError {
 
 /// Takes the inventory of the repository at `target`.
 pub fn run(target: &Path, options: &InventoryOptions) -> Result<Inventory, InventoryError> {
-    let repo =
-        Repo::open(target, options.max_file_bytes).map_err(|source| InventoryError::Open {
-            path: target.display().to_string(),
-            source,
-        })?;
+    let repo = open_repo(target, options.max_file_bytes)?;
+    let (files, walk_problems) = walk::list_files(repo.root(), &options.walk);
+    let mut inv = from_files(target, &repo, &files, options.walk.threads);
+    inv.diagnostics.extend(walk_problems);
+    sort_diagnostics(&mut inv.diagnostics);
+    Ok(inv)
+}
+
+/// Opens `target` for reading, or says why it cannot be.
+pub fn open_repo(target: &Path, max_file_bytes: u64) -> Result<Repo, InventoryError> {
+    Repo::open(target, max_file_bytes).map_err(|source| InventoryError::Open {
+        path: target.display().to_string(),
+        source,
+    })
+}
+
+/// The inventory of already-listed `files` of `repo`: each file some extractor wants is read and
+/// extracted, in parallel. Lets `scan` walk the repository once for both passes.
+pub fn from_files(target: &Path, repo: &Repo, files: &[ListedFile], threads: usize) -> Inventory {
+    let manifests: Vec<&ListedFile> = files
+        .iter()
+        .filter(|f| extract::for_path(&f.rel).next().is_some())
+        .collect();
     let found = Mutex::new((Vec::new(), Vec::new()));
-    let walk_problems = walk::walk(repo.root(), &options.walk, |file| {
-        let mut extractors = extract::for_path(file.rel).peekable();
-        if extractors.peek().is_none() {
-            return;
-        }
-        let (deps, diags) = extract_file(&repo, file.rel, extractors);
+    walk::for_each_parallel(&manifests, threads, |file| {
+        let (deps, diags) = extract_file(repo, &file.rel, extract::for_path(&file.rel));
         let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
         found.0.extend(deps);
         found.1.extend(diags);
     });
     let (mut dependencies, mut diagnostics) = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    diagnostics.extend(walk_problems);
     dependencies.sort_by(|a, b| {
         (&a.source, a.ecosystem, &a.name, &a.version)
             .cmp(&(&b.source, b.ecosystem, &b.name, &b.version))
             .then_with(|| a.cmp(b))
     });
     dedupe_locked(&mut dependencies);
+    sort_diagnostics(&mut diagnostics);
+    Inventory {
+        target: target.to_path_buf(),
+        dependencies,
+        diagnostics,
+    }
+}
+
+/// Diagnostics in path, line, code order, without repeats.
+fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
         (&a.path, a.line, &a.code)
             .cmp(&(&b.path, b.line, &b.code))
             .then_with(|| a.cmp(b))
     });
     diagnostics.dedup();
-    Ok(Inventory {
-        target: target.to_path_buf(),
-        dependencies,
-        diagnostics,
-    })
 }
 
 /// Reads one file and runs every extractor that wants it.

@@ -74,14 +74,13 @@ pub struct PendingFinding {
 
 /// Scans the repository at `target` with `rules`.
 pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<ScanReport, ScanError> {
-    let inventory = inventory::run(
-        target,
-        &InventoryOptions {
-            walk: options.walk.clone(),
-            ..InventoryOptions::default()
-        },
-    )?;
+    // One walk lists the tree; the manifests pass builds the inventory the gates need before
+    // any code file is read, and the code pass below reuses the same list.
+    let manifest_repo = inventory::open_repo(target, InventoryOptions::default().max_file_bytes)?;
+    let (files, walk_problems) = walk::list_files(manifest_repo.root(), &options.walk);
+    let inventory = inventory::from_files(target, &manifest_repo, &files, options.walk.threads);
     let mut diagnostics = inventory.diagnostics;
+    diagnostics.extend(walk_problems);
     let active: Vec<&Rule> = rules
         .iter()
         .filter(|r| gates::admits(r, &inventory.dependencies))
@@ -121,18 +120,18 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
     let mut suppressed = 0;
     if plan.reads_files() {
         let collected = Mutex::new((Vec::new(), Vec::new(), 0usize));
-        let walk_problems = walk::walk(repo.root(), &options.walk, |file| {
-            if is_known_binary(file.rel) {
+        walk::for_each_parallel(&files, options.walk.threads, |file| {
+            if is_known_binary(&file.rel) {
                 return;
             }
-            let outcome = plan.scan_file(&[file.rel], || repo.read_text(file.rel));
+            let outcome = plan.scan_file(&[&file.rel], || repo.read_text(&file.rel));
             if !outcome.scanned && outcome.diagnostics.is_empty() {
                 return;
             }
             let hits: Vec<(String, FileHit)> = outcome
                 .hits
                 .into_iter()
-                .map(|h| (file.rel.to_string(), h))
+                .map(|h| (file.rel.clone(), h))
                 .collect();
             let mut guard = collected.lock().unwrap_or_else(|p| p.into_inner());
             guard.0.extend(hits);
@@ -140,7 +139,6 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
             guard.2 += usize::from(outcome.scanned);
         });
         let (hits, file_diags, scanned) = collected.into_inner().unwrap_or_else(|p| p.into_inner());
-        diagnostics.extend(walk_problems);
         diagnostics.extend(file_diags);
         files_scanned = scanned;
         for (path, h) in hits {
