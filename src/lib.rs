@@ -14,6 +14,7 @@
 //! - [`cli`]: the command line.
 
 pub mod cli;
+pub mod config;
 pub mod dependency;
 pub mod diag;
 pub mod ecosystem;
@@ -23,6 +24,7 @@ pub mod inventory;
 pub mod matcher;
 pub mod repo;
 pub mod report;
+pub mod suppress;
 pub mod version;
 pub mod walk;
 
