@@ -1,6 +1,9 @@
 //! Renderers: pure functions from a result model to bytes. One file per result kind.
 
 pub mod inventory;
+pub mod markdown;
+pub mod sarif;
+pub mod terminal;
 
 /// Output formats for `inventory`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
