@@ -124,7 +124,7 @@ fn write_rule(group: &[&Finding], out: &mut dyn Write, opts: &MarkdownOptions) -
         "<details><summary><b>{}</b> <code>{}</code> {} ({})</summary>\n",
         head.severity,
         html_text(&head.rule),
-        html_text(&head.title),
+        html_with_code(&head.title),
         group.len()
     )?;
     for finding in group.iter().take(opts.max_locations_per_rule) {
@@ -270,7 +270,10 @@ pub fn code_span(text: &str) -> String {
 
 /// Untrusted text inside an HTML element on one line.
 pub fn html_text(text: &str) -> String {
-    let text = one_line(text);
+    escape_html(&one_line(text))
+}
+
+fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
@@ -292,6 +295,26 @@ pub fn html_text(text: &str) -> String {
     }
     out.replace("://", &format!(":{ZWJ}//"))
         .replace("www.", &format!("www{ZWJ}."))
+}
+
+/// Like [`html_text`], but balanced backtick spans become `<code>` (titles often name code).
+fn html_with_code(text: &str) -> String {
+    let text = one_line(text);
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return escape_html(&text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape_html(part))
+            } else {
+                escape_html(part)
+            }
+        })
+        .collect()
 }
 
 /// Collapses line breaks and drops control and bidi characters: every context here is one line.
@@ -422,6 +445,19 @@ mod tests {
             "&quot;&#39;&lt;b&gt;&amp;@\u{200D}all"
         );
         assert_eq!(html_text("x#1"), "x#\u{200D}1");
+    }
+
+    #[test]
+    fn titles_keep_their_code_spans_as_escaped_html() {
+        assert_eq!(
+            html_with_code("`a<b>()` is gone"),
+            "<code>a&lt;b&gt;()</code> is gone"
+        );
+        assert_eq!(html_with_code("odd ` tick"), "odd ` tick");
+        assert_eq!(
+            html_with_code("`</code><script>`"),
+            "<code>&lt;/code&gt;&lt;script&gt;</code>"
+        );
     }
 
     #[test]
