@@ -17,6 +17,7 @@
 //! - [`cli`]: the command line.
 
 pub mod cli;
+pub mod config;
 pub mod dependency;
 pub mod diag;
 pub mod ecosystem;
@@ -28,6 +29,7 @@ pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod suppress;
 pub mod version;
 pub mod walk;
 

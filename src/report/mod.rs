@@ -3,6 +3,9 @@
 pub mod inventory;
 pub mod scan_json;
 pub mod scan_text;
+pub mod markdown;
+pub mod sarif;
+pub mod terminal;
 
 /// Output formats for `inventory`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
