@@ -332,7 +332,7 @@ fn two_runs_print_identical_bytes() {
     let text_a = scan(repo.path(), &[]);
     let text_b = scan(repo.path(), &[]);
     assert_eq!(text_a.stdout, text_b.stdout);
-    assert!(String::from_utf8_lossy(&text_a.stdout).contains("demo/utcnow  app/clock.py:4:16"));
+    assert!(String::from_utf8_lossy(&text_a.stdout).contains("--> app/clock.py:4:16"));
 }
 
 #[test]
@@ -472,4 +472,136 @@ fn bundled_rules_load_and_scan_from_any_directory() {
     );
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["target"]["path"], ".");
+}
+
+#[test]
+fn sarif_output_is_a_sarif_2_1_0_log_with_fingerprints() {
+    let repo = sample_repo();
+    let out = scan(repo.path(), &["--format", "sarif", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0));
+    let log: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "ecowatch");
+    let results = run["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    let (_, json) = scan_json(repo.path(), &["--fail-on", "never"]);
+    let ids: BTreeSet<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    for r in results {
+        let fp = r["partialFingerprints"]["ecowatch/v1"]
+            .as_str()
+            .expect("fingerprint");
+        assert!(ids.contains(fp), "SARIF and JSON share fingerprints: {fp}");
+        assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string());
+    }
+}
+
+#[test]
+fn markdown_output_escapes_scanned_text() {
+    let repo = sample_repo();
+    write(
+        repo.path(),
+        "app/evil.py",
+        "x = datetime.utcnow()  # <script>alert(1)</script> @everyone\n",
+    );
+    let out = scan(repo.path(), &["--format", "markdown", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0));
+    let md = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(md.contains("demo/utcnow"), "{md}");
+    // Scanned text may appear only inside a code span, where GitHub renders no HTML, links or
+    // mentions: an odd number of backticks precedes it on its line.
+    for needle in ["<script>", "@everyone"] {
+        for line in md.lines().filter(|l| l.contains(needle)) {
+            let before = &line[..line.find(needle).unwrap_or(0)];
+            assert!(
+                before.matches('`').count() % 2 == 1,
+                "`{needle}` outside a code span: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn config_ignores_suppress_and_report_unused_and_expired_entries() {
+    let repo = sample_repo();
+    write(
+        repo.path(),
+        "ecowatch.toml",
+        r#"[scan]
+fail-on = "critical"
+
+[[ignore]]
+rule = "demo/utcnow"
+path = "app/*.py"
+reason = "legacy clock module, replaced in Q3"
+
+[[ignore]]
+rule = "demo/does-not-fire"
+reason = "kept for the next migration"
+
+[[ignore]]
+rule = "demo/engines-node"
+reason = "expired exception"
+until = 2026-01-01
+"#,
+    );
+    let (code, json) = scan_json(repo.path(), &[]);
+    let rules = rules_of(&json);
+    assert!(!rules.contains("demo/utcnow"), "{rules:?}");
+    assert!(
+        rules.contains("demo/engines-node"),
+        "an expired ignore no longer applies"
+    );
+    assert!(json["summary"]["suppressed"].as_u64().unwrap_or(0) >= 1);
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"ignore-unused"), "{codes:?}");
+    assert!(codes.contains(&"ignore-expired"), "{codes:?}");
+    // `[scan] fail-on = "critical"` from the file decides the exit code; the flag overrides it.
+    let critical = json["summary"]["critical"].as_u64().unwrap_or(0);
+    assert_eq!(code, Some(if critical > 0 { 1 } else { 0 }));
+    let (code, _) = scan_json(repo.path(), &["--fail-on", "never"]);
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_broken_config_is_an_error_naming_file_line_and_key() {
+    let repo = sample_repo();
+    write(
+        repo.path(),
+        "ecowatch.toml",
+        "[[ignore]]\nrule = \"demo/utcnow\"\n",
+    );
+    let out = scan(repo.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ecowatch.toml:1"), "{err}");
+    assert!(err.contains("reason"), "{err}");
+}
+
+#[test]
+fn config_exclude_globs_keep_files_out_of_both_passes() {
+    let repo = sample_repo();
+    write(
+        repo.path(),
+        "ecowatch.toml",
+        "[scan]\nexclude = [\"app/**\"]\n",
+    );
+    let (_, json) = scan_json(repo.path(), &["--fail-on", "never"]);
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["locations"][0]["path"].as_str())
+        .collect();
+    assert!(!paths.iter().any(|p| p.starts_with("app/")), "{paths:?}");
 }

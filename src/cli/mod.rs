@@ -3,6 +3,7 @@
 
 mod feeds;
 mod inventory;
+mod progress;
 mod scan;
 
 use clap::{Parser, Subcommand};

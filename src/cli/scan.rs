@@ -1,12 +1,14 @@
 //! `ecowatch scan`: join the inventory, the rules in `feeds/` and the code, and report.
 
 use super::{EXIT_FINDINGS, EXIT_OK, open_output};
+use crate::config::Config;
 use crate::finding::{Confidence, Severity};
-use crate::report::{self, Format};
+use crate::report;
 use crate::rules::{Rule, bundled, load_feed_files, read_feeds_dir};
 use crate::scan::{self, DEFAULT_MAX_SCAN_BYTES, ScanOptions};
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// Scan a repository: dependencies, runtime pins, config and code against the curated rules
@@ -28,18 +30,24 @@ pub struct ScanArgs {
     /// The repository to scan.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Output format: text for people, json for programs (`"schema": 1`).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Output format: text for people, json for programs (`"schema": 1`), sarif for GitHub
+    /// code scanning, markdown for pull-request comments.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    format: ScanFormat,
+    /// Read settings and `[[ignore]]` entries from this file (default: PATH/ecowatch.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
-    /// Exit with 1 when a finding is at or above this severity (`never`: always exit 0).
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
-    fail_on: FailOn,
-    /// Report only findings at or above this confidence.
-    #[arg(long, value_enum, default_value_t = Confidence::Low)]
-    min_confidence: Confidence,
+    /// Exit with 1 when a finding is at or above this severity (`never`: always exit 0)
+    /// [default: `[scan] fail-on` in ecowatch.toml, else high].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Report only findings at or above this confidence
+    /// [default: `[scan] min-confidence` in ecowatch.toml, else low].
+    #[arg(long, value_enum)]
+    min_confidence: Option<Confidence>,
     /// Run only these rules: a rule id, a namespace, or `tag:NAME` (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "ID|tag:T")]
     select: Vec<String>,
@@ -61,6 +69,19 @@ pub struct ScanArgs {
     /// The date to evaluate timelines against (for tests; default: today; the last one wins).
     #[arg(long, hide = true, value_name = "YYYY-MM-DD", overrides_with = "now")]
     now: Option<NaiveDate>,
+}
+
+/// Output formats for `scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ScanFormat {
+    /// Grouped by severity and rule, with the matched line, why and the fix.
+    Text,
+    /// The versioned JSON contract (`"schema": 1`).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// Markdown, for pull-request comments and digests.
+    Markdown,
 }
 
 /// `--fail-on`: a severity, or `never`.
@@ -88,22 +109,62 @@ impl FailOn {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
+    let config = Config::discover(&args.path, args.config.as_deref())?;
     let loaded = load(args.feeds.as_ref())?;
     let loaded_count = loaded.len();
-    let rules = select(loaded, &args.select, &args.ignore)?;
+    // The command line wins over ecowatch.toml: `--select` replaces `[scan] select`, and both
+    // ignore lists apply.
+    let selected = if args.select.is_empty() {
+        &config.scan.select
+    } else {
+        &args.select
+    };
+    let ignored: Vec<String> = args
+        .ignore
+        .iter()
+        .chain(&config.scan.ignore)
+        .cloned()
+        .collect();
+    let rules = select(loaded, selected, &ignored)?;
     let mut options = ScanOptions::new(args.now.unwrap_or_else(today));
     options.walk.threads = args.threads;
     options.walk.respect_gitignore = !args.no_ignore;
     options.max_file_bytes = args.max_file_size.saturating_mul(1024 * 1024);
-    options.min_confidence = args.min_confidence;
-    options.fail_on = args.fail_on.threshold();
+    options.min_confidence = args
+        .min_confidence
+        .or(config.scan.min_confidence)
+        .unwrap_or(Confidence::Low);
+    options.fail_on = match args.fail_on {
+        Some(flag) => flag.threshold(),
+        None => Some(config.scan.fail_on.unwrap_or(Severity::High)),
+    };
+    options.ignores = config.ignores.clone();
+    options.exclude = config.scan.exclude.clone();
+    let progress = super::progress::Progress::on_stderr("scanning");
+    options.progress = progress.counter();
     let mut report = scan::scan(&args.path, &rules, &options)?;
+    progress.finish();
     // Selection happens before the scan; the summary still counts every rule loaded.
     report.summary.rules_loaded = loaded_count;
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
     let mut out = open_output(args.output.as_deref())?;
     match args.format {
-        Format::Json => report::scan_json::write_json(&report, &mut out),
-        Format::Text => report::scan_text::write_text(&report, &mut out),
+        ScanFormat::Json => report::scan_json::write_json(&report, &mut out),
+        ScanFormat::Text => report::terminal::write(
+            &report,
+            &mut out,
+            &report::terminal::TerminalOptions { color },
+        ),
+        ScanFormat::Sarif => {
+            report::sarif::write(&report, &mut out, &report::sarif::SarifOptions::default())
+        }
+        ScanFormat::Markdown => report::markdown::write(
+            &report,
+            &mut out,
+            &report::markdown::MarkdownOptions::default(),
+        ),
     }
     .and_then(|()| out.flush())
     .context("cannot write the report")?;

@@ -1,10 +1,9 @@
 //! Renderers: pure functions from a result model to bytes. One file per result kind.
 
 pub mod inventory;
-pub mod scan_json;
-pub mod scan_text;
 pub mod markdown;
 pub mod sarif;
+pub mod scan_json;
 pub mod terminal;
 
 /// Output formats for `inventory`.

@@ -9,6 +9,7 @@
 pub mod gates;
 pub mod plan;
 
+use crate::config::IgnoreEntry;
 use crate::finding::{
     Confidence, Finding, Location, REPORT_SCHEMA, ScanReport, Severity, Summary, Target, Tool,
     fingerprint,
@@ -18,13 +19,15 @@ use crate::matcher::lang::is_known_binary;
 use crate::matcher::{Hit, Matcher};
 use crate::repo::Repo;
 use crate::rules::{MatchSpec, Rule};
+use crate::suppress::{InlineIndex, Suppressor};
 use crate::walk::{self, WalkOptions};
 use chrono::NaiveDate;
 use plan::{DEFAULT_MAX_LINE_BYTES, FileHit, Plan};
 use regex::Regex;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{LazyLock, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// Largest file the code matchers read; bigger files (bundles, dumps) get a diagnostic.
 pub const DEFAULT_MAX_SCAN_BYTES: u64 = 8 * 1024 * 1024;
@@ -39,6 +42,19 @@ pub struct ScanOptions {
     pub min_confidence: Confidence,
     /// `None` is `--fail-on never`.
     pub fail_on: Option<Severity>,
+    /// `[[ignore]]` entries from `ecowatch.toml`.
+    pub ignores: Vec<IgnoreEntry>,
+    /// Globs (relative to the target) of files neither pass reads, from `[scan] exclude`.
+    pub exclude: Vec<String>,
+    /// Advanced as files are scanned, for a progress line; `None` costs nothing.
+    pub progress: Option<Arc<ScanProgress>>,
+}
+
+/// How far a scan has got: files listed and files through the code pass.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    pub total: AtomicUsize,
+    pub done: AtomicUsize,
 }
 
 impl ScanOptions {
@@ -50,6 +66,9 @@ impl ScanOptions {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             min_confidence: Confidence::Low,
             fail_on: Some(Severity::High),
+            ignores: Vec::new(),
+            exclude: Vec::new(),
+            progress: None,
         }
     }
 }
@@ -64,6 +83,11 @@ pub enum ScanError {
         path: String,
         source: std::io::Error,
     },
+    #[error("invalid exclude glob `{glob}`: {source}")]
+    Exclude {
+        glob: String,
+        source: globset::Error,
+    },
 }
 
 /// A finding before its fingerprint is known, with the text the fingerprint hashes.
@@ -77,7 +101,12 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
     // One walk lists the tree; the manifests pass builds the inventory the gates need before
     // any code file is read, and the code pass below reuses the same list.
     let manifest_repo = inventory::open_repo(target, InventoryOptions::default().max_file_bytes)?;
-    let (files, walk_problems) = walk::list_files(manifest_repo.root(), &options.walk);
+    let (mut files, walk_problems) = walk::list_files(manifest_repo.root(), &options.walk);
+    let excluded = exclude_set(&options.exclude)?;
+    files.retain(|f| !excluded.is_match(&f.rel));
+    if let Some(p) = &options.progress {
+        p.total.store(files.len(), Ordering::Relaxed);
+    }
     let inventory = inventory::from_files(target, &manifest_repo, &files, options.walk.threads);
     let mut diagnostics = inventory.diagnostics;
     diagnostics.extend(walk_problems);
@@ -117,10 +146,13 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
 
     let plan = Plan::new(active.clone(), true, options.max_line_bytes);
     let mut files_scanned = 0;
-    let mut suppressed = 0;
+    let mut inline = InlineIndex::default();
     if plan.reads_files() {
-        let collected = Mutex::new((Vec::new(), Vec::new(), 0usize));
+        let collected = Mutex::new((Vec::new(), Vec::new(), 0usize, Vec::new()));
         walk::for_each_parallel(&files, options.walk.threads, |file| {
+            if let Some(p) = &options.progress {
+                p.done.fetch_add(1, Ordering::Relaxed);
+            }
             if is_known_binary(&file.rel) {
                 return;
             }
@@ -137,15 +169,14 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
             guard.0.extend(hits);
             guard.1.extend(outcome.diagnostics);
             guard.2 += usize::from(outcome.scanned);
+            guard.3.extend(outcome.inline_ignores);
         });
-        let (hits, file_diags, scanned) = collected.into_inner().unwrap_or_else(|p| p.into_inner());
+        let (hits, file_diags, scanned, inline_ignores) =
+            collected.into_inner().unwrap_or_else(|p| p.into_inner());
+        inline.extend(inline_ignores);
         diagnostics.extend(file_diags);
         files_scanned = scanned;
         for (path, h) in hits {
-            if h.suppressed {
-                suppressed += 1;
-                continue;
-            }
             let rule = plan.rules()[h.rule];
             pending.push(pending_finding(
                 rule,
@@ -158,6 +189,9 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
     }
 
     let findings = finish(pending, options.min_confidence);
+    let mut suppressor = Suppressor::new(&options.ignores, inline, options.now);
+    let (findings, suppressed) = suppressor.apply(findings);
+    diagnostics.extend(suppressor.finish());
     diagnostics.sort_by(|a, b| {
         (&a.path, a.line, &a.code)
             .cmp(&(&b.path, b.line, &b.code))
@@ -265,6 +299,25 @@ pub fn finish(mut pending: Vec<PendingFinding>, min_confidence: Confidence) -> V
         .collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
+}
+
+/// `[scan] exclude` globs; `*` stays within one directory.
+fn exclude_set(globs: &[String]) -> Result<globset::GlobSet, ScanError> {
+    let mut set = globset::GlobSetBuilder::new();
+    for glob in globs {
+        let g = globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|source| ScanError::Exclude {
+                glob: glob.clone(),
+                source,
+            })?;
+        set.add(g);
+    }
+    set.build().map_err(|source| ScanError::Exclude {
+        glob: globs.join(", "),
+        source,
+    })
 }
 
 static PLACEHOLDER: LazyLock<Regex> =

@@ -29,8 +29,6 @@ pub struct FileHit {
     pub rule: usize,
     pub spec: usize,
     pub hit: Hit,
-    /// An `ecowatch-ignore: <rule>` comment covers it.
-    pub suppressed: bool,
 }
 
 /// What scanning one file produced.
@@ -40,6 +38,8 @@ pub struct FileOutcome {
     pub scanned: bool,
     pub hits: Vec<FileHit>,
     pub diagnostics: Vec<Diagnostic>,
+    /// `ecowatch-ignore` comments in the file (only files that contain one are parsed).
+    pub inline_ignores: Vec<crate::suppress::InlineIgnore>,
 }
 
 /// The compiled per-file plan for a set of rules.
@@ -124,6 +124,9 @@ impl<'r> Plan<'r> {
             }
         };
         outcome.scanned = true;
+        if memchr::memmem::find(text.as_bytes(), b"ecowatch-ignore").is_some() {
+            outcome.inline_ignores = crate::suppress::inline_ignores(path, &text);
+        }
         let found = self.prefilter.scan(&text);
         let lines = LineStarts::new(&text);
         let mut imports_ok: HashMap<usize, bool> = HashMap::new();
@@ -198,12 +201,10 @@ impl<'r> Plan<'r> {
                 Matcher::Dependency(_) => {}
             }
             for hit in hits {
-                let suppressed = is_suppressed(&text, &lines, hit.line, &rule.id);
                 outcome.hits.push(FileHit {
                     rule: slot.rule,
                     spec: slot.spec,
                     hit,
-                    suppressed,
                 });
             }
         }
@@ -239,22 +240,6 @@ impl<'r> Plan<'r> {
             _ => true,
         }
     }
-}
-
-/// `ecowatch-ignore: <rule-id>` on the matched line or the line before.
-fn is_suppressed(text: &str, lines: &LineStarts, line_no: u32, rule: &str) -> bool {
-    let idx = (line_no as usize).saturating_sub(1);
-    let mentions = |i: usize| {
-        let (line, _) = lines.line(text, i, usize::MAX);
-        line.match_indices("ecowatch-ignore:").any(|(at, m)| {
-            let rest = line[at + m.len()..].trim_start();
-            rest.strip_prefix(rule).is_some_and(|after| {
-                !after.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '/')
-            })
-        })
-    };
-    (idx < lines.count() && mentions(idx))
-        || (idx > 0 && idx - 1 < lines.count() && mentions(idx - 1))
 }
 
 /// Byte offsets where lines start.
@@ -314,18 +299,5 @@ mod tests {
         assert_eq!(l.line(text, 1, 3), ("cd", true));
         assert_eq!(l.line(text, 3, 100), ("last", false));
         assert_eq!(LineStarts::new("a\n").count(), 1);
-    }
-
-    #[test]
-    fn suppression_comment_on_the_line_or_before() {
-        let text = "x\n# ecowatch-ignore: demo/rule -- fine\nhit()\nhit() // ecowatch-ignore: demo/rule\nhit()\n# ecowatch-ignore: demo/rule-two\nhit()";
-        let l = LineStarts::new(text);
-        assert!(is_suppressed(text, &l, 3, "demo/rule"));
-        assert!(is_suppressed(text, &l, 4, "demo/rule"));
-        assert!(!is_suppressed(text, &l, 1, "demo/rule"));
-        assert!(
-            !is_suppressed(text, &l, 7, "demo/rule"),
-            "a longer id is another rule"
-        );
     }
 }
