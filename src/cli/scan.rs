@@ -11,8 +11,9 @@ use chrono::NaiveDate;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-/// Scan a repository: dependencies, runtime pins, config and code against the curated rules
-/// in feeds/, with evidence and a fix for every finding.
+/// Scan a repository's dependencies, pins, config and code against the rules in feeds/.
+///
+/// Every finding comes with evidence (file, line, the matched text), why it matters and the fix.
 ///
 /// Rules whose [when] gates fail for this repository are dropped before any file is read.
 /// Files over --max-file-size, binary files and files that are not valid UTF-8 are skipped
