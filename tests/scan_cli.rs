@@ -605,3 +605,16 @@ fn config_exclude_globs_keep_files_out_of_both_passes() {
         .collect();
     assert!(!paths.iter().any(|p| p.starts_with("app/")), "{paths:?}");
 }
+
+#[test]
+fn piped_runs_print_no_progress_or_colour() {
+    let repo = sample_repo();
+    let out = scan(repo.path(), &["--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.contains(&0x1b), "no ANSI escapes when piped");
+}
