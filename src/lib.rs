@@ -11,6 +11,7 @@
 //! - [`inventory`]: the `inventory` job, joining the walk and the extractors.
 //! - [`version`]: version parsing, ordering and ranges per ecosystem, and OSV range evaluation.
 //! - [`report`]: renderers that turn results into text and JSON.
+//! - [`store`]: the knowledge store (SQLite or PostgreSQL), the only place with SQL.
 //! - [`cli`]: the command line.
 
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod inventory;
 pub mod matcher;
 pub mod repo;
 pub mod report;
+pub mod store;
 pub mod version;
 pub mod walk;
 

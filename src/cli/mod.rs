@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
 //! returns the exit code it wants; errors become exit code 2 with the whole cause chain.
 
+mod db;
 mod inventory;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Inventory(inventory::InventoryArgs),
+    Db(db::DbArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -38,6 +40,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inventory(args) => inventory::run(args),
+        Command::Db(args) => db::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
