@@ -869,6 +869,33 @@ async fn postgres_db_status_cli_shows_the_version() {
         !stdout.contains("ecowatch_app:"),
         "credentials must not be printed: {stdout}"
     );
+    assert!(
+        !stdout.contains("warning:"),
+        "the app role is set up right: {stdout}"
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_isolation_warnings_name_a_role_that_owns_the_tables() {
+    let Some(h) = Harness::postgres().await else {
+        return;
+    };
+    assert_eq!(
+        h.store.isolation_warnings().await.expect("app"),
+        Vec::<String>::new()
+    );
+    let (_, owner_url) = postgres_urls().expect("set, or the harness would have skipped");
+    let as_owner = Store::connect(&StoreConfig::Postgres {
+        url: with_database(&owner_url, &h.pg().name),
+        owner_url: None,
+    })
+    .await
+    .expect("connect as owner");
+    let warnings = as_owner.isolation_warnings().await.expect("owner");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("owns 7 tenant tables"), "{warnings:?}");
+    as_owner.close().await;
     h.finish().await;
 }
 

@@ -80,6 +80,7 @@ async fn status(config: &StoreConfig) -> anyhow::Result<u8> {
         .await
         .with_context(|| format!("cannot open {}", config.describe()))?;
     let status = store.schema_status().await?;
+    let warnings = store.isolation_warnings().await?;
     store.close().await;
     let pending = if status.is_current() {
         String::new()
@@ -92,6 +93,9 @@ async fn status(config: &StoreConfig) -> anyhow::Result<u8> {
         version_text(status.current),
         status.latest
     );
+    for warning in warnings {
+        println!("warning: {warning}");
+    }
     Ok(EXIT_OK)
 }
 

@@ -138,6 +138,16 @@ impl Store {
         })
     }
 
+    /// Reasons tenant isolation would rest on the SQL alone: on PostgreSQL, a service role that
+    /// is a superuser, bypasses RLS or owns the tables. Empty on SQLite (which has no RLS) and on
+    /// a correctly set up PostgreSQL.
+    pub async fn isolation_warnings(&self) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(Vec::new()),
+            Store::Postgres(p) => p.isolation_warnings().await,
+        }
+    }
+
     /// Closes every pooled connection (and on SQLite releases the process lock).
     pub async fn close(self) {
         match self {

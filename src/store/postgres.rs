@@ -65,6 +65,8 @@ impl PgStore {
                 owner.close().await;
                 result?;
             }
+            // The service role may not create tables; a current schema needs nothing from it.
+            None if self.schema_version().await? == Some(migrations::latest_version()) => {}
             None => migrations::postgres().run(&self.pool).await?,
         }
         Ok(())
@@ -82,6 +84,39 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(version)
+    }
+
+    /// Why the connected role would not be held by row-level security: it is a superuser,
+    /// has BYPASSRLS, or owns tenant tables (an owner can switch RLS off).
+    pub(super) async fn isolation_warnings(&self) -> Result<Vec<String>, StoreError> {
+        let (role, is_super, bypasses, owned): (String, bool, bool, i64) = sqlx::query_as(
+            "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
+               (SELECT COUNT(*) FROM pg_class c \
+                 WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p') \
+                   AND c.relnamespace = to_regnamespace(current_schema()) \
+                   AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+                               AND a.attname = 'tenant_id' AND NOT a.attisdropped)) \
+             FROM pg_roles r WHERE r.rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let mut warnings = Vec::new();
+        if is_super {
+            warnings.push(format!(
+                "role `{role}` is a superuser: row-level security does not apply"
+            ));
+        }
+        if bypasses {
+            warnings.push(format!(
+                "role `{role}` has BYPASSRLS: row-level security does not apply"
+            ));
+        }
+        if owned > 0 {
+            warnings.push(format!(
+                "role `{role}` owns {owned} tenant tables: connect the service as a role that does not"
+            ));
+        }
+        Ok(warnings)
     }
 
     pub(super) async fn ensure_tenant(&self, name: &str) -> Result<TenantId, StoreError> {
