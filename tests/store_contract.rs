@@ -383,21 +383,20 @@ async fn tenant_a_never_reads_counts_or_changes_tenant_b(h: &Harness) {
             .expect("delete")
     );
     let into_b_repo = finding(sb.repo.id, "fp-open", FindingStatus::Fixed);
+    let refused = store.upsert_finding(a, &into_b_repo).await;
     assert!(
-        store.upsert_finding(a, &into_b_repo).await.is_err(),
-        "A must not write a finding under B's repository"
+        matches!(refused, Err(StoreError::MissingReference(_))),
+        "A must not write a finding under B's repository: {refused:?}"
     );
     let via_b_subscription = NewDelivery {
         subscription_id: sb.subscription.id,
         delivery_key: "email:team@acme.test:fp-new".into(),
         payload: json!({}),
     };
+    let refused = store.enqueue_delivery(a, &via_b_subscription).await;
     assert!(
-        store
-            .enqueue_delivery(a, &via_b_subscription)
-            .await
-            .is_err(),
-        "A must not queue a delivery to B's subscriber"
+        matches!(refused, Err(StoreError::MissingReference(_))),
+        "A must not queue a delivery to B's subscriber: {refused:?}"
     );
     // A's own writes with B's natural keys (same URL, fingerprint, delivery key) stay A's.
     let again = store
@@ -487,7 +486,10 @@ async fn findings_keep_first_seen_and_filter(h: &Harness) {
             .expect("missing id is false, not an error")
     );
     let missing_repo = finding(i64::MAX, "fp", FindingStatus::Open);
-    assert!(store.upsert_finding(t, &missing_repo).await.is_err());
+    assert!(matches!(
+        store.upsert_finding(t, &missing_repo).await,
+        Err(StoreError::MissingReference(_))
+    ));
 }
 
 async fn outbox_delivery_key_is_queued_once(h: &Harness) {
@@ -541,12 +543,10 @@ async fn outbox_delivery_key_is_queued_once(h: &Harness) {
         Enqueued::Queued(_)
     ));
     // The same subscription target twice is one subscription.
-    assert!(
-        store
-            .create_subscription(a, &sub("https://hooks.example/a"))
-            .await
-            .is_err()
-    );
+    let again = store
+        .create_subscription(a, &sub("https://hooks.example/a"))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 }
 
 async fn a_tick_is_claimed_once(h: &Harness) {
@@ -577,9 +577,10 @@ async fn a_tick_is_claimed_once(h: &Harness) {
             .await
             .expect("next")
     );
+    let orphan = store.insert_tick("no-such-schedule", tick).await;
     assert!(
-        store.insert_tick("no-such-schedule", tick).await.is_err(),
-        "a tick needs its schedule"
+        matches!(orphan, Err(StoreError::MissingReference(_))),
+        "a tick needs its schedule: {orphan:?}"
     );
 }
 

@@ -54,8 +54,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A row with the same key exists (e.g. the same subscription target twice).
+    #[error("already exists")]
+    Conflict(#[source] sqlx::Error),
+    /// The row refers to something the tenant does not have (a repository or subscription
+    /// that is not theirs, or a schedule that does not exist).
+    #[error("refers to something that does not exist for this tenant")]
+    MissingReference(#[source] sqlx::Error),
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("schema migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value this version cannot read: {0}")]
@@ -67,6 +74,21 @@ pub enum StoreError {
 /// The highest schema version this build of ecowatch carries.
 pub fn latest_schema_version() -> i64 {
     migrations::latest_version()
+}
+
+/// Constraint violations become errors a caller can act on; the rest stay database errors.
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        let kind = match &err {
+            sqlx::Error::Database(db) => Some(db.kind()),
+            _ => None,
+        };
+        match kind {
+            Some(sqlx::error::ErrorKind::UniqueViolation) => StoreError::Conflict(err),
+            Some(sqlx::error::ErrorKind::ForeignKeyViolation) => StoreError::MissingReference(err),
+            _ => StoreError::Database(err),
+        }
+    }
 }
 
 /// The store, on whichever backend the configuration chose. Cheap to clone (pools are shared).
