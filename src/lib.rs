@@ -14,6 +14,7 @@
 //! - [`rules`]: the curated rules in `feeds/`: loading, `feeds lint`, `feeds test`.
 //! - [`scan`]: the `scan` job: gates, prefilter, matchers, findings.
 //! - [`report`]: renderers that turn results into text and JSON.
+//! - [`store`]: the knowledge store (SQLite or PostgreSQL), the only place with SQL.
 //! - [`cli`]: the command line.
 
 pub mod cli;
@@ -29,6 +30,7 @@ pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod store;
 pub mod suppress;
 pub mod version;
 pub mod walk;

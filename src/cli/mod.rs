@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
 //! returns the exit code it wants; errors become exit code 2 with the whole cause chain.
 
+mod db;
 mod feeds;
 mod inventory;
 mod progress;
@@ -36,6 +37,7 @@ enum Command {
     Inventory(inventory::InventoryArgs),
     Scan(scan::ScanArgs),
     Feeds(feeds::FeedsArgs),
+    Db(db::DbArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -45,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Inventory(args) => inventory::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Feeds(args) => feeds::run(args),
+        Command::Db(args) => db::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

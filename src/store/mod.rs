@@ -1,0 +1,349 @@
+//! The knowledge store: the only place with SQL.
+//!
+//! One domain API over two databases: SQLite (embedded default: one file, WAL) and PostgreSQL
+//! (several replicas). Both run the same statements ([`sql`]) and the same contract test suite
+//! (`tests/store_contract.rs`).
+//!
+//! Public knowledge (notices, sources, crawl state, schedules) is shared. Everything a team owns
+//! carries `tenant_id NOT NULL`, and every function touching it takes a [`TenantId`]. On
+//! PostgreSQL each of those calls runs in a transaction that sets `app.tenant_id` locally, and
+//! forced row-level security filters every row by it, so a missing `WHERE` cannot leak another
+//! tenant's data; on SQLite the statements' own `tenant_id = $1` and the composite foreign keys
+//! do that job.
+
+mod config;
+mod lock;
+mod migrations;
+mod postgres;
+mod sql;
+mod sqlite;
+mod types;
+
+pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
+pub use lock::ProcessLock;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+
+/// Why a store call failed. Messages never include database URLs (they carry passwords).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "no data directory for the default database: set XDG_DATA_HOME or HOME, or pass --db FILE"
+    )]
+    NoDataDir,
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot create the database directory `{path}`")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "`{path}` is in use by another ecowatch process; a SQLite database serves one process \
+         (run several replicas on PostgreSQL: set ECOWATCH_DATABASE_URL)"
+    )]
+    Locked { path: PathBuf },
+    #[error("cannot lock `{path}`")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A row with the same key exists (e.g. the same subscription target twice).
+    #[error("already exists")]
+    Conflict(#[source] sqlx::Error),
+    /// The row refers to something the tenant does not have (a repository or subscription
+    /// that is not theirs, or a schedule that does not exist).
+    #[error("refers to something that does not exist for this tenant")]
+    MissingReference(#[source] sqlx::Error),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    #[error("schema migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database holds a value this version cannot read: {0}")]
+    Corrupt(String),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+}
+
+/// The highest schema version this build of ecowatch carries.
+pub fn latest_schema_version() -> i64 {
+    migrations::latest_version()
+}
+
+/// Constraint violations become errors a caller can act on; the rest stay database errors.
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        let kind = match &err {
+            sqlx::Error::Database(db) => Some(db.kind()),
+            _ => None,
+        };
+        match kind {
+            Some(sqlx::error::ErrorKind::UniqueViolation) => StoreError::Conflict(err),
+            Some(sqlx::error::ErrorKind::ForeignKeyViolation) => StoreError::MissingReference(err),
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// The store, on whichever backend the configuration chose. Cheap to clone (pools are shared).
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Runs the same method on whichever backend this is.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(s) => s.$method($($arg),*).await,
+            Store::Postgres(p) => p.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Connects without touching the schema (`ecowatch db status`).
+    pub async fn connect(config: &StoreConfig) -> Result<Store, StoreError> {
+        Ok(match config {
+            StoreConfig::Sqlite { path, exclusive } => {
+                Store::Sqlite(SqliteStore::open(path, *exclusive).await?)
+            }
+            StoreConfig::Postgres { url, owner_url } => {
+                Store::Postgres(PgStore::connect(url, owner_url.clone()).await?)
+            }
+        })
+    }
+
+    /// Connects and applies pending migrations: what every command does on start.
+    pub async fn open(config: &StoreConfig) -> Result<Store, StoreError> {
+        let store = Store::connect(config).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens (creating if needed) and migrates a SQLite file. `exclusive` takes the
+    /// one-process lock and fails with [`StoreError::Locked`] when another process holds it.
+    pub async fn open_sqlite(path: &Path, exclusive: bool) -> Result<Store, StoreError> {
+        Store::open(&StoreConfig::Sqlite {
+            path: path.to_path_buf(),
+            exclusive,
+        })
+        .await
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies pending migrations (on PostgreSQL as the owner role when one is configured).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        dispatch!(self.migrate())
+    }
+
+    /// The applied and the latest known schema version.
+    pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        let current = dispatch!(self.schema_version())?;
+        Ok(SchemaStatus {
+            current,
+            latest: migrations::latest_version(),
+        })
+    }
+
+    /// Reasons tenant isolation would rest on the SQL alone: on PostgreSQL, a service role that
+    /// is a superuser, bypasses RLS or owns the tables. Empty on SQLite (which has no RLS) and on
+    /// a correctly set up PostgreSQL.
+    pub async fn isolation_warnings(&self) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(Vec::new()),
+            Store::Postgres(p) => p.isolation_warnings().await,
+        }
+    }
+
+    /// Closes every pooled connection (and on SQLite releases the process lock).
+    pub async fn close(self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+
+    // ---- tenants
+
+    /// The id of the tenant called `name`, created on first use.
+    pub async fn ensure_tenant(&self, name: &str) -> Result<TenantId, StoreError> {
+        if name.is_empty() || name.len() > 200 {
+            return Err(StoreError::Invalid(
+                "a tenant name has 1 to 200 bytes".into(),
+            ));
+        }
+        dispatch!(self.ensure_tenant(name))
+    }
+
+    /// The tenant a single-team installation runs as.
+    pub async fn default_tenant(&self) -> Result<TenantId, StoreError> {
+        self.ensure_tenant(DEFAULT_TENANT).await
+    }
+
+    // ---- watched repositories
+
+    /// Watches `url` for `tenant` (again watching the same URL updates its branch).
+    pub async fn add_repo(
+        &self,
+        tenant: TenantId,
+        url: &str,
+        default_branch: Option<&str>,
+    ) -> Result<WatchedRepo, StoreError> {
+        dispatch!(self.add_repo(tenant, url, default_branch))
+    }
+
+    pub async fn list_repos(&self, tenant: TenantId) -> Result<Vec<WatchedRepo>, StoreError> {
+        dispatch!(self.list_repos(tenant))
+    }
+
+    /// Stops watching; `false` when `tenant` has no such repository. Its scans and findings go too.
+    pub async fn remove_repo(&self, tenant: TenantId, repo_id: i64) -> Result<bool, StoreError> {
+        dispatch!(self.remove_repo(tenant, repo_id))
+    }
+
+    // ---- findings
+
+    /// Records a finding by (tenant, repository, fingerprint): new ones get `first_seen`, known
+    /// ones keep it and move `last_seen`. Fails if the repository is not the tenant's.
+    pub async fn upsert_finding(
+        &self,
+        tenant: TenantId,
+        finding: &FindingUpsert,
+    ) -> Result<Finding, StoreError> {
+        dispatch!(self.upsert_finding(tenant, finding))
+    }
+
+    pub async fn list_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+    ) -> Result<Vec<Finding>, StoreError> {
+        dispatch!(self.list_findings(tenant, filter))
+    }
+
+    pub async fn count_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self.count_findings(tenant, filter))
+    }
+
+    /// `false` when `tenant` has no such finding.
+    pub async fn set_finding_status(
+        &self,
+        tenant: TenantId,
+        finding_id: i64,
+        status: FindingStatus,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.set_finding_status(tenant, finding_id, status))
+    }
+
+    // ---- subscriptions
+
+    pub async fn create_subscription(
+        &self,
+        tenant: TenantId,
+        subscription: &NewSubscription,
+    ) -> Result<Subscription, StoreError> {
+        dispatch!(self.create_subscription(tenant, subscription))
+    }
+
+    pub async fn list_subscriptions(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        dispatch!(self.list_subscriptions(tenant))
+    }
+
+    /// `false` when `tenant` has no such subscription. Its queued deliveries go too.
+    pub async fn delete_subscription(
+        &self,
+        tenant: TenantId,
+        subscription_id: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.delete_subscription(tenant, subscription_id))
+    }
+
+    // ---- deliveries (the outbox)
+
+    /// Queues a delivery; a key already queued for this tenant is a no-op
+    /// ([`Enqueued::Duplicate`]). Fails if the subscription is not the tenant's.
+    pub async fn enqueue_delivery(
+        &self,
+        tenant: TenantId,
+        delivery: &NewDelivery,
+    ) -> Result<Enqueued, StoreError> {
+        dispatch!(self.enqueue_delivery(tenant, delivery))
+    }
+
+    pub async fn list_deliveries(&self, tenant: TenantId) -> Result<Vec<Delivery>, StoreError> {
+        dispatch!(self.list_deliveries(tenant))
+    }
+
+    // ---- schedules (shared)
+
+    /// Creates or updates a schedule (5-field cron expression and time zone).
+    pub async fn ensure_schedule(
+        &self,
+        id: &str,
+        cron: &str,
+        timezone: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.ensure_schedule(id, cron, timezone))
+    }
+
+    /// Claims the tick of `schedule` at `scheduled_at`: `true` for the one caller whose insert
+    /// won, `false` for everyone else (another replica already has it).
+    pub async fn insert_tick(
+        &self,
+        schedule: &str,
+        scheduled_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.insert_tick(schedule, scheduled_at))
+    }
+
+    // ---- notices (shared)
+
+    /// Stores a notice unless the stored copy is as new or newer (by `modified`), replacing its
+    /// aliases, affected packages and patterns with the new ones.
+    pub async fn upsert_notice(&self, notice: &Notice) -> Result<NoticeWrite, StoreError> {
+        types::validate_notice(notice)?;
+        dispatch!(self.upsert_notice(notice))
+    }
+
+    pub async fn get_notice(&self, id: &str) -> Result<Option<Notice>, StoreError> {
+        dispatch!(self.get_notice(id))
+    }
+
+    /// Notices known by `alias` (CVE, GHSA, RUSTSEC, PYSEC, ...) or whose own id it is.
+    pub async fn find_notices_by_alias(&self, alias: &str) -> Result<Vec<Notice>, StoreError> {
+        dispatch!(self.find_notices_by_alias(alias))
+    }
+
+    // ---- sources and crawl state (shared)
+
+    pub async fn get_source(&self, id: &str) -> Result<Option<SourceState>, StoreError> {
+        dispatch!(self.get_source(id))
+    }
+
+    /// Creates or replaces a source's crawl state.
+    pub async fn put_source(&self, state: &SourceState) -> Result<(), StoreError> {
+        dispatch!(self.put_source(state))
+    }
+}

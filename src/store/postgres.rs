@@ -1,0 +1,489 @@
+//! The PostgreSQL backend, for several replicas on one database.
+//!
+//! The service connects as a role that neither owns the tables nor bypasses row-level security.
+//! Every call on tenant data runs in its own transaction that first sets `app.tenant_id` with
+//! `set_config(.., true)` (transaction-local), so a pooled connection never carries one
+//! tenant's context into the next caller's work; forced RLS then filters every row by it.
+//! Migrations run as the owner role when `ECOWATCH_DATABASE_OWNER_URL` is given.
+
+use super::StoreError;
+use super::migrations;
+use super::sql;
+use super::types::*;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use sqlx::{Postgres, Transaction};
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    owner_url: Option<String>,
+}
+
+/// The owner URL holds a password.
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("pool", &self.pool)
+            .field("owner_url", &self.owner_url.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl PgStore {
+    pub(super) async fn connect(url: &str, owner_url: Option<String>) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        Ok(PgStore { pool, owner_url })
+    }
+
+    pub(super) async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction in which row-level security sees `tenant`, and only `tenant`.
+    async fn tenant_tx(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.get().to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    pub(super) async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.owner_url {
+            Some(owner_url) => {
+                let owner = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(owner_url)
+                    .await?;
+                let result = migrations::postgres().run(&owner).await;
+                owner.close().await;
+                result?;
+            }
+            // The service role may not create tables; a current schema needs nothing from it.
+            None if self.schema_version().await? == Some(migrations::latest_version()) => {}
+            None => migrations::postgres().run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub(super) async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        let (exists,): (bool,) =
+            sqlx::query_as("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        if !exists {
+            return Ok(None);
+        }
+        let (version,): (Option<i64>,) = sqlx::query_as(sql::APPLIED_VERSION)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version)
+    }
+
+    /// Why the connected role would not be held by row-level security: it is a superuser,
+    /// has BYPASSRLS, or owns tenant tables (an owner can switch RLS off).
+    pub(super) async fn isolation_warnings(&self) -> Result<Vec<String>, StoreError> {
+        let (role, is_super, bypasses, owned): (String, bool, bool, i64) = sqlx::query_as(
+            "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
+               (SELECT COUNT(*) FROM pg_class c \
+                 WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p') \
+                   AND c.relnamespace = to_regnamespace(current_schema()) \
+                   AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+                               AND a.attname = 'tenant_id' AND NOT a.attisdropped)) \
+             FROM pg_roles r WHERE r.rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let mut warnings = Vec::new();
+        if is_super {
+            warnings.push(format!(
+                "role `{role}` is a superuser: row-level security does not apply"
+            ));
+        }
+        if bypasses {
+            warnings.push(format!(
+                "role `{role}` has BYPASSRLS: row-level security does not apply"
+            ));
+        }
+        if owned > 0 {
+            warnings.push(format!(
+                "role `{role}` owns {owned} tenant tables: connect the service as a role that does not"
+            ));
+        }
+        Ok(warnings)
+    }
+
+    pub(super) async fn ensure_tenant(&self, name: &str) -> Result<TenantId, StoreError> {
+        let (id,): (i64,) = sqlx::query_as(sql::ENSURE_TENANT)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(TenantId::from_db(id))
+    }
+
+    pub(super) async fn add_repo(
+        &self,
+        tenant: TenantId,
+        url: &str,
+        default_branch: Option<&str>,
+    ) -> Result<WatchedRepo, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row: RepoRow = sqlx::query_as(sql::ADD_REPO)
+            .bind(tenant.get())
+            .bind(url)
+            .bind(default_branch)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(repo_from_row(row))
+    }
+
+    pub(super) async fn list_repos(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<WatchedRepo>, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<RepoRow> = sqlx::query_as(sql::LIST_REPOS)
+            .bind(tenant.get())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(repo_from_row).collect())
+    }
+
+    pub(super) async fn remove_repo(&self, tenant: TenantId, id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let done = sqlx::query(sql::REMOVE_REPO)
+            .bind(tenant.get())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn upsert_finding(
+        &self,
+        tenant: TenantId,
+        f: &FindingUpsert,
+    ) -> Result<Finding, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row: FindingRow = sqlx::query_as(sql::UPSERT_FINDING)
+            .bind(tenant.get())
+            .bind(f.repo_id)
+            .bind(&f.fingerprint)
+            .bind(&f.rule_id)
+            .bind(&f.severity)
+            .bind(&f.title)
+            .bind(&f.path)
+            .bind(f.line)
+            .bind(f.seen_at)
+            .bind(f.status.as_str())
+            .bind(Json(&f.details))
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        finding_from_row(row)
+    }
+
+    pub(super) async fn list_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+    ) -> Result<Vec<Finding>, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<FindingRow> = sqlx::query_as(sql::LIST_FINDINGS)
+            .bind(tenant.get())
+            .bind(filter.repo_id)
+            .bind(filter.status.map(FindingStatus::as_str))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(finding_from_row).collect()
+    }
+
+    pub(super) async fn count_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let (n,): (i64,) = sqlx::query_as(sql::COUNT_FINDINGS)
+            .bind(tenant.get())
+            .bind(filter.repo_id)
+            .bind(filter.status.map(FindingStatus::as_str))
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub(super) async fn set_finding_status(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        status: FindingStatus,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let done = sqlx::query(sql::SET_FINDING_STATUS)
+            .bind(tenant.get())
+            .bind(id)
+            .bind(status.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn create_subscription(
+        &self,
+        tenant: TenantId,
+        s: &NewSubscription,
+    ) -> Result<Subscription, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row: SubscriptionRow = sqlx::query_as(sql::CREATE_SUBSCRIPTION)
+            .bind(tenant.get())
+            .bind(s.channel.as_str())
+            .bind(&s.target)
+            .bind(Json(&s.filter))
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        subscription_from_row(row)
+    }
+
+    pub(super) async fn list_subscriptions(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<SubscriptionRow> = sqlx::query_as(sql::LIST_SUBSCRIPTIONS)
+            .bind(tenant.get())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(subscription_from_row).collect()
+    }
+
+    pub(super) async fn delete_subscription(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let done = sqlx::query(sql::DELETE_SUBSCRIPTION)
+            .bind(tenant.get())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn enqueue_delivery(
+        &self,
+        tenant: TenantId,
+        d: &NewDelivery,
+    ) -> Result<Enqueued, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row: Option<(i64,)> = sqlx::query_as(sql::ENQUEUE_DELIVERY)
+            .bind(tenant.get())
+            .bind(d.subscription_id)
+            .bind(&d.delivery_key)
+            .bind(Json(&d.payload))
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row.map_or(Enqueued::Duplicate, |(id,)| Enqueued::Queued(id)))
+    }
+
+    pub(super) async fn list_deliveries(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<DeliveryRow> = sqlx::query_as(sql::LIST_DELIVERIES)
+            .bind(tenant.get())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(delivery_from_row).collect())
+    }
+
+    pub(super) async fn ensure_schedule(
+        &self,
+        id: &str,
+        cron: &str,
+        timezone: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::ENSURE_SCHEDULE)
+            .bind(id)
+            .bind(cron)
+            .bind(timezone)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_tick(
+        &self,
+        schedule: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(sql::INSERT_TICK)
+            .bind(schedule)
+            .bind(at)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub(super) async fn upsert_notice(&self, n: &Notice) -> Result<NoticeWrite, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (existing,): (i64,) = sqlx::query_as(sql::NOTICE_EXISTS)
+            .bind(&n.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let written: Option<(String,)> = sqlx::query_as(sql::UPSERT_NOTICE)
+            .bind(&n.id)
+            .bind(n.kind.as_str())
+            .bind(&n.summary)
+            .bind(&n.details)
+            .bind(Json(&n.severity))
+            .bind(n.published)
+            .bind(n.modified)
+            .bind(n.withdrawn)
+            .bind(Json(&n.references))
+            .bind(&n.source_id)
+            .bind(n.raw.as_ref().map(Json))
+            .bind(Utc::now())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if written.is_none() {
+            tx.commit().await?;
+            return Ok(NoticeWrite::Unchanged);
+        }
+        for statement in [
+            sql::DELETE_NOTICE_ALIASES,
+            sql::DELETE_NOTICE_AFFECTED,
+            sql::DELETE_NOTICE_PATTERNS,
+        ] {
+            sqlx::query(statement).bind(&n.id).execute(&mut *tx).await?;
+        }
+        for alias in &n.aliases {
+            sqlx::query(sql::INSERT_NOTICE_ALIAS)
+                .bind(&n.id)
+                .bind(alias)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for a in &n.affected {
+            sqlx::query(sql::INSERT_NOTICE_AFFECTED)
+                .bind(&n.id)
+                .bind(&a.ecosystem)
+                .bind(&a.package)
+                .bind(Json(&a.ranges))
+                .bind(Json(&a.versions))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for p in &n.patterns {
+            sqlx::query(sql::INSERT_NOTICE_PATTERN)
+                .bind(&n.id)
+                .bind(&p.matcher)
+                .bind(&p.pattern)
+                .bind(&p.language)
+                .bind(&p.provenance)
+                .bind(p.confidence)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(if existing > 0 {
+            NoticeWrite::Updated
+        } else {
+            NoticeWrite::Inserted
+        })
+    }
+
+    pub(super) async fn get_notice(&self, id: &str) -> Result<Option<Notice>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row): Option<NoticeRow> = sqlx::query_as(sql::GET_NOTICE)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let aliases: Vec<(String,)> = sqlx::query_as(sql::GET_NOTICE_ALIASES)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let affected: Vec<AffectedRow> = sqlx::query_as(sql::GET_NOTICE_AFFECTED)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let patterns: Vec<PatternRow> = sqlx::query_as(sql::GET_NOTICE_PATTERNS)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        notice_from_rows(
+            row,
+            aliases.into_iter().map(|(a,)| a).collect(),
+            affected,
+            patterns,
+        )
+        .map(Some)
+    }
+
+    pub(super) async fn find_notices_by_alias(
+        &self,
+        alias: &str,
+    ) -> Result<Vec<Notice>, StoreError> {
+        let ids: Vec<(String,)> = sqlx::query_as(sql::FIND_NOTICES_BY_ALIAS)
+            .bind(alias)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut notices = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            // A notice deleted between the two reads is simply not returned.
+            if let Some(n) = self.get_notice(&id).await? {
+                notices.push(n);
+            }
+        }
+        Ok(notices)
+    }
+
+    pub(super) async fn get_source(&self, id: &str) -> Result<Option<SourceState>, StoreError> {
+        let row: Option<SourceRow> = sqlx::query_as(sql::GET_SOURCE)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(source_from_row))
+    }
+
+    pub(super) async fn put_source(&self, s: &SourceState) -> Result<(), StoreError> {
+        sqlx::query(sql::PUT_SOURCE)
+            .bind(&s.id)
+            .bind(&s.kind)
+            .bind(&s.url)
+            .bind(&s.cursor)
+            .bind(s.watermark)
+            .bind(&s.etag)
+            .bind(&s.last_modified)
+            .bind(s.last_success_at)
+            .bind(s.last_error_at)
+            .bind(&s.last_error)
+            .bind(Utc::now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

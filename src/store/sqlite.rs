@@ -1,0 +1,426 @@
+//! The SQLite backend: the embedded default, one file in WAL mode with a busy timeout.
+//!
+//! SQLite has no row-level security: tenant isolation rests on every statement's
+//! `tenant_id = $1` ([`super::sql`]) and on composite `(tenant_id, id)` foreign keys. Writes that
+//! read first begin with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of
+//! failing with `SQLITE_BUSY` when a read lock cannot be upgraded.
+
+use super::StoreError;
+use super::lock::ProcessLock;
+use super::migrations;
+use super::sql;
+use super::types::*;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::types::Json;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a writer waits for another before giving up with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Held for the store's lifetime when opened exclusively.
+    _lock: Option<Arc<ProcessLock>>,
+}
+
+impl SqliteStore {
+    pub(super) async fn open(path: &Path, exclusive: bool) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let lock = if exclusive {
+            Some(Arc::new(ProcessLock::acquire(path)?))
+        } else {
+            None
+        };
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool, _lock: lock })
+    }
+
+    pub(super) async fn close(self) {
+        self.pool.close().await;
+    }
+
+    pub(super) async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::sqlite().run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(super) async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        let (tables,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if tables == 0 {
+            return Ok(None);
+        }
+        let (version,): (Option<i64>,) = sqlx::query_as(sql::APPLIED_VERSION)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version)
+    }
+
+    pub(super) async fn ensure_tenant(&self, name: &str) -> Result<TenantId, StoreError> {
+        let (id,): (i64,) = sqlx::query_as(sql::ENSURE_TENANT)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(TenantId::from_db(id))
+    }
+
+    pub(super) async fn add_repo(
+        &self,
+        tenant: TenantId,
+        url: &str,
+        default_branch: Option<&str>,
+    ) -> Result<WatchedRepo, StoreError> {
+        let row: RepoRow = sqlx::query_as(sql::ADD_REPO)
+            .bind(tenant.get())
+            .bind(url)
+            .bind(default_branch)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(repo_from_row(row))
+    }
+
+    pub(super) async fn list_repos(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<WatchedRepo>, StoreError> {
+        let rows: Vec<RepoRow> = sqlx::query_as(sql::LIST_REPOS)
+            .bind(tenant.get())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(repo_from_row).collect())
+    }
+
+    pub(super) async fn remove_repo(&self, tenant: TenantId, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql::REMOVE_REPO)
+            .bind(tenant.get())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn upsert_finding(
+        &self,
+        tenant: TenantId,
+        f: &FindingUpsert,
+    ) -> Result<Finding, StoreError> {
+        let row: FindingRow = sqlx::query_as(sql::UPSERT_FINDING)
+            .bind(tenant.get())
+            .bind(f.repo_id)
+            .bind(&f.fingerprint)
+            .bind(&f.rule_id)
+            .bind(&f.severity)
+            .bind(&f.title)
+            .bind(&f.path)
+            .bind(f.line)
+            .bind(f.seen_at)
+            .bind(f.status.as_str())
+            .bind(Json(&f.details))
+            .fetch_one(&self.pool)
+            .await?;
+        finding_from_row(row)
+    }
+
+    pub(super) async fn list_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+    ) -> Result<Vec<Finding>, StoreError> {
+        let rows: Vec<FindingRow> = sqlx::query_as(sql::LIST_FINDINGS)
+            .bind(tenant.get())
+            .bind(filter.repo_id)
+            .bind(filter.status.map(FindingStatus::as_str))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(finding_from_row).collect()
+    }
+
+    pub(super) async fn count_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+    ) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(sql::COUNT_FINDINGS)
+            .bind(tenant.get())
+            .bind(filter.repo_id)
+            .bind(filter.status.map(FindingStatus::as_str))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    pub(super) async fn set_finding_status(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        status: FindingStatus,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql::SET_FINDING_STATUS)
+            .bind(tenant.get())
+            .bind(id)
+            .bind(status.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn create_subscription(
+        &self,
+        tenant: TenantId,
+        s: &NewSubscription,
+    ) -> Result<Subscription, StoreError> {
+        let row: SubscriptionRow = sqlx::query_as(sql::CREATE_SUBSCRIPTION)
+            .bind(tenant.get())
+            .bind(s.channel.as_str())
+            .bind(&s.target)
+            .bind(Json(&s.filter))
+            .fetch_one(&self.pool)
+            .await?;
+        subscription_from_row(row)
+    }
+
+    pub(super) async fn list_subscriptions(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let rows: Vec<SubscriptionRow> = sqlx::query_as(sql::LIST_SUBSCRIPTIONS)
+            .bind(tenant.get())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(subscription_from_row).collect()
+    }
+
+    pub(super) async fn delete_subscription(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql::DELETE_SUBSCRIPTION)
+            .bind(tenant.get())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn enqueue_delivery(
+        &self,
+        tenant: TenantId,
+        d: &NewDelivery,
+    ) -> Result<Enqueued, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(sql::ENQUEUE_DELIVERY)
+            .bind(tenant.get())
+            .bind(d.subscription_id)
+            .bind(&d.delivery_key)
+            .bind(Json(&d.payload))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map_or(Enqueued::Duplicate, |(id,)| Enqueued::Queued(id)))
+    }
+
+    pub(super) async fn list_deliveries(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let rows: Vec<DeliveryRow> = sqlx::query_as(sql::LIST_DELIVERIES)
+            .bind(tenant.get())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(delivery_from_row).collect())
+    }
+
+    pub(super) async fn ensure_schedule(
+        &self,
+        id: &str,
+        cron: &str,
+        timezone: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::ENSURE_SCHEDULE)
+            .bind(id)
+            .bind(cron)
+            .bind(timezone)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_tick(
+        &self,
+        schedule: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(sql::INSERT_TICK)
+            .bind(schedule)
+            .bind(at)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub(super) async fn upsert_notice(&self, n: &Notice) -> Result<NoticeWrite, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (existing,): (i64,) = sqlx::query_as(sql::NOTICE_EXISTS)
+            .bind(&n.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let written: Option<(String,)> = sqlx::query_as(sql::UPSERT_NOTICE)
+            .bind(&n.id)
+            .bind(n.kind.as_str())
+            .bind(&n.summary)
+            .bind(&n.details)
+            .bind(Json(&n.severity))
+            .bind(n.published)
+            .bind(n.modified)
+            .bind(n.withdrawn)
+            .bind(Json(&n.references))
+            .bind(&n.source_id)
+            .bind(n.raw.as_ref().map(Json))
+            .bind(Utc::now())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if written.is_none() {
+            tx.commit().await?;
+            return Ok(NoticeWrite::Unchanged);
+        }
+        for statement in [
+            sql::DELETE_NOTICE_ALIASES,
+            sql::DELETE_NOTICE_AFFECTED,
+            sql::DELETE_NOTICE_PATTERNS,
+        ] {
+            sqlx::query(statement).bind(&n.id).execute(&mut *tx).await?;
+        }
+        for alias in &n.aliases {
+            sqlx::query(sql::INSERT_NOTICE_ALIAS)
+                .bind(&n.id)
+                .bind(alias)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for a in &n.affected {
+            sqlx::query(sql::INSERT_NOTICE_AFFECTED)
+                .bind(&n.id)
+                .bind(&a.ecosystem)
+                .bind(&a.package)
+                .bind(Json(&a.ranges))
+                .bind(Json(&a.versions))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for p in &n.patterns {
+            sqlx::query(sql::INSERT_NOTICE_PATTERN)
+                .bind(&n.id)
+                .bind(&p.matcher)
+                .bind(&p.pattern)
+                .bind(&p.language)
+                .bind(&p.provenance)
+                .bind(p.confidence)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(if existing > 0 {
+            NoticeWrite::Updated
+        } else {
+            NoticeWrite::Inserted
+        })
+    }
+
+    pub(super) async fn get_notice(&self, id: &str) -> Result<Option<Notice>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row): Option<NoticeRow> = sqlx::query_as(sql::GET_NOTICE)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let aliases: Vec<(String,)> = sqlx::query_as(sql::GET_NOTICE_ALIASES)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let affected: Vec<AffectedRow> = sqlx::query_as(sql::GET_NOTICE_AFFECTED)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let patterns: Vec<PatternRow> = sqlx::query_as(sql::GET_NOTICE_PATTERNS)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        notice_from_rows(
+            row,
+            aliases.into_iter().map(|(a,)| a).collect(),
+            affected,
+            patterns,
+        )
+        .map(Some)
+    }
+
+    pub(super) async fn find_notices_by_alias(
+        &self,
+        alias: &str,
+    ) -> Result<Vec<Notice>, StoreError> {
+        let ids: Vec<(String,)> = sqlx::query_as(sql::FIND_NOTICES_BY_ALIAS)
+            .bind(alias)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut notices = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            // A notice deleted between the two reads is simply not returned.
+            if let Some(n) = self.get_notice(&id).await? {
+                notices.push(n);
+            }
+        }
+        Ok(notices)
+    }
+
+    pub(super) async fn get_source(&self, id: &str) -> Result<Option<SourceState>, StoreError> {
+        let row: Option<SourceRow> = sqlx::query_as(sql::GET_SOURCE)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(source_from_row))
+    }
+
+    pub(super) async fn put_source(&self, s: &SourceState) -> Result<(), StoreError> {
+        sqlx::query(sql::PUT_SOURCE)
+            .bind(&s.id)
+            .bind(&s.kind)
+            .bind(&s.url)
+            .bind(&s.cursor)
+            .bind(s.watermark)
+            .bind(&s.etag)
+            .bind(&s.last_modified)
+            .bind(s.last_success_at)
+            .bind(s.last_error_at)
+            .bind(&s.last_error)
+            .bind(Utc::now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
