@@ -14,7 +14,8 @@
 # these are upper bounds).
 #
 #   scripts/bench/scan.sh [TREE]     (default: bench-data/monorepo, built by make-tree.sh)
-# Environment: RUNS (default 5), RULES (default feeds/rules), PEERS (default "rg ast-grep semgrep").
+# Environment: RUNS (default 5), RULES (default feeds/rules), PEERS (default "rg ast-grep semgrep"),
+# ECOWATCH (a prebuilt binary to time instead of building target/release/ecowatch).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 tree="${1:-$root/bench-data/monorepo}"
@@ -32,8 +33,12 @@ trap 'rm -rf "$work"' EXIT
 python3 "$root/scripts/bench/export-patterns.py" "$rules" "$work"
 
 commands=()
-eco="$root/target/release/ecowatch"
-(cd "$root" && cargo build --release --quiet)
+if [ -n "${ECOWATCH:-}" ]; then
+  eco="$ECOWATCH"
+else
+  eco="$root/target/release/ecowatch"
+  (cd "$root" && cargo build --release --quiet)
+fi
 have_ecowatch=0
 if "$eco" scan --help >/dev/null 2>&1; then
   have_ecowatch=1
@@ -114,8 +119,9 @@ for label, mine, peer, limit, ok in rows:
     if mine in r and peer in r:
         v = r[mine]["wall"] / r[peer]["wall"]
         check(label, v, limit, ok(v))
-        c = r[mine]["cpu"] / max(r[peer]["cpu"], 1e-3)
-        print(f"  {'  (CPU ratio)':<44} {c:>8.2f}x")
+        if r[peer]["cpu"] >= 0.05:  # below that, rusage's 10 ms ticks make the ratio noise
+            c = r[mine]["cpu"] / r[peer]["cpu"]
+            print(f"  {'  (CPU ratio)':<44} {c:>8.2f}x")
     else:
         print(f"  {label:<44} not measured ({mine} or {peer} missing)")
 if "semgrep regex" in r:
