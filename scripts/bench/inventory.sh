@@ -15,6 +15,7 @@ need_ripgrep
 eco="$root/target/release/ecowatch"
 echo "tree: $tree ($(find "$tree" -type f | wc -l) files, $(find "$tree" -name package-lock.json -o -name Cargo.lock -o -name requirements.txt -o -name Cargo.toml -o -name package.json | wc -l) manifests and lockfiles)"
 echo "ripgrep: $($RG --version | head -n1)"
+# --no-ignore-parent: this checkout's .gitignore lists bench-data/; ecowatch ignores parents too.
 python3 "$root/scripts/bench/measure.py" --runs "${RUNS:-7}" --cwd "$tree" \
-  "rg --files=$RG --files --hidden" \
+  "rg --files=$RG --files --hidden --no-ignore-parent" \
   "ecowatch inventory=$eco inventory . --format json"
