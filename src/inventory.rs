@@ -74,7 +74,7 @@ pub fn from_files(target: &Path, repo: &Repo, files: &[ListedFile], threads: usi
         .collect();
     let found = Mutex::new((Vec::new(), Vec::new()));
     walk::for_each_parallel(&manifests, threads, |file| {
-        let (deps, diags) = extract_file(repo, &file.rel, extract::for_path(&file.rel));
+        let (deps, diags) = extract_file(repo, file, extract::for_path(&file.rel));
         let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
         found.0.extend(deps);
         found.1.extend(diags);
@@ -107,10 +107,11 @@ fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
 /// Reads one file and runs every extractor that wants it.
 fn extract_file<'a>(
     repo: &Repo,
-    rel: &str,
+    file: &ListedFile,
     extractors: impl Iterator<Item = &'a dyn extract::Extractor>,
 ) -> (Vec<Dependency>, Vec<Diagnostic>) {
-    let text = match repo.read_text(rel) {
+    let rel = file.rel.as_str();
+    let text = match repo.read_walked_text(rel, file.is_symlink) {
         Ok(text) => text,
         Err(err) => {
             let d = Diagnostic::warning(err.code(), format!("skipped: {err}")).at(rel);

@@ -84,6 +84,22 @@ impl Repo {
         decode_text(bytes)
     }
 
+    /// Reads a file the walk listed. The walk never descends through a symlinked directory, so
+    /// only a file that is itself a symlink needs resolving; any other file is opened directly,
+    /// saving the `readlink` of every path component that a full resolution costs.
+    pub fn read_walked_text(&self, rel: &str, is_symlink: bool) -> Result<String, ReadError> {
+        if is_symlink {
+            return self.read_text(rel);
+        }
+        let path = self.root.join(rel);
+        let meta = fs::symlink_metadata(&path)?;
+        if meta.file_type().is_symlink() {
+            // Replaced by a link since the walk: take the careful path.
+            return self.read_text(rel);
+        }
+        decode_text(self.read_checked(&path, &meta)?)
+    }
+
     /// Reads `rel` as bytes: resolves symlinks and refuses targets outside the root, refuses
     /// anything but regular files, and checks the size before reading a byte.
     pub fn read_bytes(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
@@ -95,6 +111,11 @@ impl Repo {
             });
         }
         let meta = fs::metadata(&real)?;
+        self.read_checked(&real, &meta)
+    }
+
+    /// Reads a resolved regular file, checking its type and size first.
+    fn read_checked(&self, real: &Path, meta: &fs::Metadata) -> Result<Vec<u8>, ReadError> {
         if !meta.is_file() {
             return Err(ReadError::NotRegularFile);
         }
@@ -104,7 +125,7 @@ impl Repo {
                 limit: self.max_file_bytes,
             });
         }
-        let file = fs::File::open(&real)?;
+        let file = fs::File::open(real)?;
         // The file may grow between stat and read: never read past the cap.
         let mut bytes = Vec::with_capacity(meta.len() as usize);
         file.take(self.max_file_bytes + 1).read_to_end(&mut bytes)?;

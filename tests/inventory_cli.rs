@@ -353,3 +353,17 @@ fn output_file_receives_the_report() {
     let inv: Value = serde_json::from_slice(&fs::read(out_file).expect("read")).expect("json");
     assert_eq!(inv["schema"], 1);
 }
+
+#[test]
+fn every_lockfile_format_is_read_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "bun.lock",
+        "{\n  \"lockfileVersion\": 1,\n  \"workspaces\": {\n    \"\": {\n      \"name\": \"app\",\n      \"dependencies\": {\n        \"left-pad\": \"^1.3.0\",\n      },\n    },\n  },\n  \"packages\": {\n    \"left-pad\": [\"left-pad@1.3.0\", \"\", {}, \"sha512-x\"],\n  },\n}\n",
+    );
+    let inv = inventory_json(dir.path());
+    let bun = deps_in(&inv, "bun.lock");
+    assert_eq!(bun.len(), 1, "{inv}");
+    assert_eq!(bun[0]["version"], "1.3.0");
+}

@@ -156,7 +156,9 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
             if is_known_binary(&file.rel) {
                 return;
             }
-            let outcome = plan.scan_file(&[&file.rel], || repo.read_text(&file.rel));
+            let outcome = plan.scan_file(&[&file.rel], || {
+                repo.read_walked_text(&file.rel, file.is_symlink)
+            });
             if !outcome.scanned && outcome.diagnostics.is_empty() {
                 return;
             }

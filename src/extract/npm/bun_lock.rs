@@ -30,7 +30,7 @@ impl Extractor for BunLock {
                 "no numeric `lockfileVersion`: not a bun lockfile".into(),
             ));
         }
-        let keys = KeyLines::scan(&text);
+        let keys = KeyLines::scan_to_depth(&text, 2);
         let section = keys.child(KeyLines::ROOT, "packages");
         let (prod, dev) = workspace_declarations(&doc);
         let mut out = Extracted::default();

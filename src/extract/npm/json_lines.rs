@@ -27,6 +27,14 @@ impl KeyLines {
     /// commas). Iterative, so nesting depth cannot overflow the stack. On text that is not
     /// JSON the result is incomplete, never a panic.
     pub fn scan(text: &str) -> KeyLines {
+        Self::scan_to_depth(text, usize::MAX)
+    }
+
+    /// Like [`KeyLines::scan`], but records only keys of objects nested at most `max_depth`
+    /// deep (the top-level object's keys are depth 1). Lockfiles are large and their lookups
+    /// shallow (`packages` → `node_modules/a` is depth 2): skipping the keys inside each entry
+    /// saves most of the work.
+    pub fn scan_to_depth(text: &str, max_depth: usize) -> KeyLines {
         let index = LineIndex::new(text);
         let mut tree = KeyLines {
             lines: vec![1],
@@ -48,7 +56,7 @@ impl KeyLines {
                             ..
                         })
                     );
-                    if is_key {
+                    if is_key && stack.len() <= max_depth {
                         let parent = match stack.last() {
                             Some(Open::Object { id, .. }) => *id,
                             _ => None,
@@ -187,6 +195,19 @@ pub fn blank_trailing_commas(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_bounded_scan_keeps_shallow_keys_only() {
+        let text = "{\n  \"a\": {\n    \"x\": {\"deep\": 1}\n  }\n}";
+        let full = KeyLines::scan(text);
+        let shallow = KeyLines::scan_to_depth(text, 2);
+        assert_eq!(
+            full.find(&["a", "x", "deep"]).map(|k| full.line(k)),
+            Some(3)
+        );
+        assert_eq!(shallow.find(&["a", "x"]).map(|k| shallow.line(k)), Some(3));
+        assert_eq!(shallow.find(&["a", "x", "deep"]), None);
+    }
 
     #[test]
     fn keys_are_found_by_path_with_their_lines() {

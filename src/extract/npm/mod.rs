@@ -27,6 +27,7 @@ pub static EXTRACTORS: &[&dyn Extractor] = &[
     &Shrinkwrap,
     &PnpmLock,
     &YarnLock,
+    &BunLock,
 ];
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ impl Extractor for PackageJson {
                 "package.json is not a JSON object".into(),
             ));
         };
-        let keys = KeyLines::scan(file.text);
+        let keys = KeyLines::scan_to_depth(file.text, 2);
         let mut out = Extracted::default();
         for section in SECTIONS {
             let Some(value) = doc.get(section.key) else {

@@ -55,11 +55,17 @@ fn extract_lock(file: &ManifestFile<'_>) -> Result<Extracted, ExtractError> {
             "lockfile is not a JSON object".into(),
         ));
     };
-    let keys = KeyLines::scan(file.text);
     let mut out = Extracted::default();
     let packages = doc.get("packages").and_then(Value::as_object);
     let tree = doc.get("dependencies").and_then(Value::as_object);
     let version = doc.get("lockfileVersion").and_then(Value::as_u64);
+    // `packages` entries are looked up two levels deep; only the legacy nested `dependencies`
+    // tree (v1, or v2 without `packages`) needs every level.
+    let keys = if packages.is_some() {
+        KeyLines::scan_to_depth(file.text, 2)
+    } else {
+        KeyLines::scan(file.text)
+    };
     match version {
         Some(1) => {
             if let Some(tree) = tree {
