@@ -15,6 +15,8 @@
 //! - [`scan`]: the `scan` job: gates, prefilter, matchers, findings.
 //! - [`report`]: renderers that turn results into text and JSON.
 //! - [`store`]: the knowledge store (SQLite or PostgreSQL), the only place with SQL.
+//! - [`http`]: the one polite, bounded HTTP client every source uses.
+//! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
 //! - [`cli`]: the command line.
 
 pub mod cli;
@@ -24,12 +26,14 @@ pub mod diag;
 pub mod ecosystem;
 pub mod extract;
 pub mod finding;
+pub mod http;
 pub mod inventory;
 pub mod matcher;
 pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod source;
 pub mod store;
 pub mod suppress;
 pub mod version;
