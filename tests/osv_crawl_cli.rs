@@ -695,3 +695,60 @@ fn crawl_needs_a_repository_and_a_valid_url() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid OSV API URL"));
 }
+
+#[test]
+fn a_record_past_the_size_cap_is_refused_without_retrying() {
+    let server = FakeOsv::start();
+    server.with(|s| {
+        let record = s.records.get_mut(JINJA2_REDOS).expect("jinja2");
+        record["details"] = json!("x".repeat(64 * 1024));
+    });
+    let crawl = Crawl::new();
+    let out = crawl.run(&server, &[("ECOWATCH_HTTP_MAX_BODY_BYTES", "16384")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("larger than 16384 bytes"),
+        "{}",
+        text(&out)
+    );
+    let fetches = server
+        .vuln_requests()
+        .iter()
+        .filter(|id| *id == JINJA2_REDOS)
+        .count();
+    assert_eq!(fetches, 1, "an oversized body is permanent");
+    let (notices, _) = crawl.stored();
+    assert_eq!(notices.len(), 3);
+    assert!(!notices.contains_key(JINJA2_REDOS));
+}
+
+#[test]
+fn a_server_that_is_not_there_is_retried_then_reported() {
+    // Bind and drop: the port is (almost certainly) closed for the run.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let gone = FakeOsv {
+        url: format!("http://127.0.0.1:{port}"),
+        state: Arc::new(Mutex::new(OsvState::default())),
+    };
+    let crawl = Crawl::new();
+    let out = crawl.run(&gone, &[("ECOWATCH_HTTP_MAX_ATTEMPTS", "2")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("gave up after 2 attempts") && stderr.contains("the connection failed"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("osv: 2 requests, 0 new, 0 updated, 0 unchanged, 1 errors"),
+        "{}",
+        text(&out)
+    );
+    let (notices, state) = crawl.stored();
+    assert!(notices.is_empty());
+    assert!(state.is_some_and(|s| s.last_error_at.is_some() && s.last_success_at.is_none()));
+}

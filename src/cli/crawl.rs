@@ -68,7 +68,7 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
         store.close().await;
         report.context("cannot record the crawl state")
     })?;
-    print_summary(&report.summary)?;
+    print_summary(&report.summary, usize::from(report.fatal.is_some()))?;
     for error in &report.summary.errors {
         eprintln!("error: {error}");
     }
@@ -94,7 +94,8 @@ fn queries_for_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<Query>> {
     Ok(osv::queries_for(&dependencies))
 }
 
-fn print_summary(summary: &CrawlSummary) -> anyhow::Result<()> {
+/// `fatal` counts the error that stopped the crawl, if any, with the per-record ones.
+fn print_summary(summary: &CrawlSummary, fatal: usize) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -103,7 +104,7 @@ fn print_summary(summary: &CrawlSummary) -> anyhow::Result<()> {
         summary.new,
         summary.updated,
         summary.unchanged,
-        summary.errors.len(),
+        summary.errors.len() + fatal,
         summary.elapsed.as_secs_f64()
     )
     .and_then(|()| out.flush())

@@ -83,7 +83,8 @@ pub enum HttpError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("{request}: gave up after {attempts} attempts")]
+    /// The last attempt's error names the request.
+    #[error("gave up after {attempts} attempts")]
     Exhausted {
         request: Box<RequestLine>,
         attempts: u32,
@@ -306,7 +307,8 @@ impl HttpClient {
         } else {
             HttpError::Transport {
                 request: line(method, url),
-                source,
+                // The request line already names the URL.
+                source: source.without_url(),
             }
         }
     }
