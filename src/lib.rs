@@ -10,6 +10,7 @@
 //! - [`extract`]: manifests and lockfiles to dependencies, one small extractor per format.
 //! - [`inventory`]: the `inventory` job, joining the walk and the extractors.
 //! - [`version`]: version parsing, ordering and ranges per ecosystem, and OSV range evaluation.
+//! - [`osv`]: OSV records (JSON, YAML, RustSec Markdown, `all.zip`) and their notices.
 //! - [`matcher`]: the ways a rule recognises a problem (regex, ast-grep, dependency, config, jwt).
 //! - [`rules`]: the curated rules in `feeds/`: loading, `feeds lint`, `feeds test`.
 //! - [`scan`]: the `scan` job: gates, prefilter, matchers, findings.
@@ -29,6 +30,7 @@ pub mod finding;
 pub mod http;
 pub mod inventory;
 pub mod matcher;
+pub mod osv;
 pub mod repo;
 pub mod report;
 pub mod rules;

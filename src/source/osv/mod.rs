@@ -8,7 +8,6 @@
 //!    as it was, and the crawl state (`sources` row `osv`) records the error.
 
 pub mod api;
-mod record;
 
 use super::{CrawlProgress, CrawlSummary};
 use crate::dependency::Dependency;
@@ -254,12 +253,12 @@ async fn fetch_details(
                 continue;
             }
         };
-        let notice = match record::to_notice(&bytes, SOURCE_ID) {
-            Ok(notice) if notice.id == id => notice,
-            Ok(notice) => {
+        let notice = match crate::osv::parse_osv_json(&bytes) {
+            Ok(record) if record.id == id => record.to_notice(SOURCE_ID),
+            Ok(record) => {
                 push_error(
                     summary,
-                    format!("{id}: the API answered with `{}`", notice.id),
+                    format!("{id}: the API answered with `{}`", record.id),
                 );
                 continue;
             }
