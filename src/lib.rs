@@ -10,11 +10,14 @@
 //! - [`extract`]: manifests and lockfiles to dependencies, one small extractor per format.
 //! - [`inventory`]: the `inventory` job, joining the walk and the extractors.
 //! - [`version`]: version parsing, ordering and ranges per ecosystem, and OSV range evaluation.
+//! - [`osv`]: OSV records (JSON, YAML, RustSec Markdown, `all.zip`) and their notices.
 //! - [`matcher`]: the ways a rule recognises a problem (regex, ast-grep, dependency, config, jwt).
 //! - [`rules`]: the curated rules in `feeds/`: loading, `feeds lint`, `feeds test`.
 //! - [`scan`]: the `scan` job: gates, prefilter, matchers, findings.
 //! - [`report`]: renderers that turn results into text and JSON.
 //! - [`store`]: the knowledge store (SQLite or PostgreSQL), the only place with SQL.
+//! - [`http`]: the one polite, bounded HTTP client every source uses.
+//! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
 //! - [`cli`]: the command line.
 
 pub mod cli;
@@ -24,12 +27,15 @@ pub mod diag;
 pub mod ecosystem;
 pub mod extract;
 pub mod finding;
+pub mod http;
 pub mod inventory;
 pub mod matcher;
+pub mod osv;
 pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod source;
 pub mod store;
 pub mod suppress;
 pub mod version;

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
 //! returns the exit code it wants; errors become exit code 2 with the whole cause chain.
 
+mod crawl;
 mod db;
 mod feeds;
 mod inventory;
@@ -38,6 +39,7 @@ enum Command {
     Scan(scan::ScanArgs),
     Feeds(feeds::FeedsArgs),
     Db(db::DbArgs),
+    Crawl(crawl::CrawlArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Feeds(args) => feeds::run(args),
         Command::Db(args) => db::run(args),
+        Command::Crawl(args) => crawl::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,146 @@
+//! `ecowatch crawl --source osv`: bring the store's knowledge up to date from a source.
+
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::http::{HttpClient, HttpConfig};
+use crate::inventory::{self, InventoryOptions};
+use crate::source::osv::{self, api::Query};
+use crate::source::{CrawlProgress, CrawlSummary};
+use crate::store::{Store, StoreConfig};
+use anyhow::Context;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Crawl a source of knowledge into the store.
+///
+/// `--source osv` asks an OSV-compatible API (OSV.dev unless ECOWATCH_OSV_URL says otherwise)
+/// which advisories affect the packages of the repositories given with --for, then fetches the
+/// records that are new or changed since the last crawl. A crawl with nothing changed fetches
+/// no records at all. The outcome is kept as the source's crawl state in the store.
+///
+/// HTTP limits come from ECOWATCH_HTTP_TIMEOUT_MS, ECOWATCH_HTTP_CONNECT_TIMEOUT_MS,
+/// ECOWATCH_HTTP_MAX_ATTEMPTS, ECOWATCH_HTTP_BACKOFF_MS, ECOWATCH_HTTP_MAX_BODY_BYTES,
+/// ECOWATCH_HTTP_MAX_RETRY_AFTER_SECS and ECOWATCH_HTTP_PER_HOST.
+///
+/// Examples:
+///   ecowatch crawl --source osv --for .
+///   ecowatch crawl --source osv --for ../api --for ../web --db ./ecowatch.db
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct CrawlArgs {
+    /// The source to crawl.
+    #[arg(long, value_enum)]
+    source: SourceName,
+    /// Crawl for the packages this repository declares or locks (repeatable).
+    #[arg(long = "for", value_name = "PATH", required = true)]
+    for_paths: Vec<PathBuf>,
+    /// The SQLite database file (wins over ECOWATCH_DATABASE_URL and ECOWATCH_DB).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Base URL of the OSV API.
+    #[arg(long, value_name = "URL", env = osv::ENV_OSV_URL, default_value = osv::DEFAULT_OSV_URL)]
+    osv_url: String,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum SourceName {
+    /// OSV.dev or another OSV-compatible API.
+    Osv,
+}
+
+pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
+    let SourceName::Osv = args.source;
+    let base = osv::base_url(&args.osv_url).context("invalid OSV API URL")?;
+    let http_config = HttpConfig::from_env()?;
+    let store_config = StoreConfig::from_env(args.db.as_deref())?;
+    let queries = queries_for_paths(&args.for_paths)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let http = HttpClient::new(http_config)?;
+        let store = Store::open(&store_config)
+            .await
+            .with_context(|| format!("cannot open {}", store_config.describe()))?;
+        let line = ProgressLine::on_stderr();
+        let report = osv::crawl(&http, &store, &base, queries, &|p| line.show(p)).await;
+        line.clear();
+        store.close().await;
+        report.context("cannot record the crawl state")
+    })?;
+    print_summary(&report.summary, usize::from(report.fatal.is_some()))?;
+    for error in &report.summary.errors {
+        eprintln!("error: {error}");
+    }
+    if let Some(fatal) = report.fatal {
+        return Err(anyhow::Error::new(fatal).context("the OSV crawl failed"));
+    }
+    Ok(if report.summary.errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
+}
+
+/// The OSV queries for every `--for` repository's inventory. Watched repositories in the store
+/// are remote URLs; crawling for them waits for their inventories to be stored.
+fn queries_for_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<Query>> {
+    let options = InventoryOptions::default();
+    let mut dependencies = Vec::new();
+    for path in paths {
+        let inv = inventory::run(path, &options)?;
+        dependencies.extend(inv.dependencies);
+    }
+    Ok(osv::queries_for(&dependencies))
+}
+
+/// `fatal` counts the error that stopped the crawl, if any, with the per-record ones.
+fn print_summary(summary: &CrawlSummary, fatal: usize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "osv: {} requests, {} new, {} updated, {} unchanged, {} errors in {:.1}s",
+        summary.requests,
+        summary.new,
+        summary.updated,
+        summary.unchanged,
+        summary.errors.len() + fatal,
+        summary.elapsed.as_secs_f64()
+    )
+    .and_then(|()| out.flush())
+    .context("cannot write the summary")
+}
+
+/// A one-line progress display on stderr, only when stderr is a terminal.
+struct ProgressLine {
+    terminal: bool,
+}
+
+impl ProgressLine {
+    fn on_stderr() -> Self {
+        ProgressLine {
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&self, progress: CrawlProgress) {
+        if !self.terminal {
+            return;
+        }
+        let text = match progress {
+            CrawlProgress::Querying { done, total } => format!("osv: querying {done}/{total}"),
+            CrawlProgress::Fetching { done, total } => format!("osv: fetching {done}/{total}"),
+        };
+        let mut err = std::io::stderr();
+        let _ = write!(err, "\r{text}\x1b[K");
+        let _ = err.flush();
+    }
+
+    fn clear(&self) {
+        if self.terminal {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
+}
