@@ -1,9 +1,11 @@
 //! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
 //! returns the exit code it wants; errors become exit code 2 with the whole cause chain.
 
+mod advisory_store;
 mod db;
 mod feeds;
 mod inventory;
+mod notices;
 mod progress;
 mod scan;
 
@@ -38,6 +40,7 @@ enum Command {
     Scan(scan::ScanArgs),
     Feeds(feeds::FeedsArgs),
     Db(db::DbArgs),
+    Notices(notices::NoticesArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Feeds(args) => feeds::run(args),
         Command::Db(args) => db::run(args),
+        Command::Notices(args) => notices::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
