@@ -398,26 +398,69 @@ fn severity_of_score(score: f64) -> Severity {
     }
 }
 
-/// The smallest `fixed` event above `version` in ranges that order like the ecosystem
-/// (`ECOSYSTEM`, and `SEMVER`, which Go writes without the `v`).
+/// The version to upgrade to: the smallest `fixed` event above `version` in ranges that order
+/// like the ecosystem (`ECOSYSTEM`, and `SEMVER`, which Go writes without the `v`). A fix that
+/// the very next event re-introduces on the same release line (`X.Y`) is passed over: RustSec's
+/// "unaffected = ["= 0.2.0"]" pins end an interval at 0.2.0 only for 0.2.1 to be affected again,
+/// and "upgrade to 0.2.0" would be no advice at all.
 fn smallest_fix_above(scheme: Scheme, version: &str, ranges: &Value) -> Option<Version> {
     let current = Version::parse(scheme, version).ok()?;
     let ranges: Vec<OsvRange> = serde_json::from_value(ranges.clone()).ok()?;
-    ranges
-        .iter()
-        .filter(|r| r.kind != OsvRangeKind::Git)
-        .flat_map(|r| &r.events)
-        .filter_map(|e| match e {
-            OsvEvent::Fixed(v) => Some(v),
-            _ => None,
-        })
-        .filter_map(|text| {
-            let parsed = Version::parse(scheme, text)
-                .or_else(|_| Version::parse(scheme, &format!("v{text}")))
-                .ok()?;
-            (parsed.compare(&current) == Some(Ordering::Greater)).then_some(parsed)
-        })
-        .min()
+    // Go advisories write SEMVER events without the `v` modules have; the fix is said Go's way.
+    let parse = |text: &str| match scheme {
+        Scheme::Go if !text.starts_with('v') => Version::parse(scheme, &format!("v{text}"))
+            .or_else(|_| Version::parse(scheme, text))
+            .ok(),
+        _ => Version::parse(scheme, text).ok(),
+    };
+    let mut fixes = Vec::new();
+    for range in ranges.iter().filter(|r| r.kind != OsvRangeKind::Git) {
+        let mut events: Vec<(Version, &OsvEvent)> = range
+            .events
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    parse(event_version(e)).filter(|_| event_version(e) != "0")?,
+                    e,
+                ))
+            })
+            .collect();
+        events.sort_by(|a, b| a.0.cmp(&b.0));
+        for (i, (fixed, event)) in events.iter().enumerate() {
+            if !matches!(event, OsvEvent::Fixed(_))
+                || fixed.compare(&current) != Some(Ordering::Greater)
+            {
+                continue;
+            }
+            let reintroduced = events.get(i + 1).is_some_and(|(next, e)| {
+                matches!(e, OsvEvent::Introduced(_))
+                    && release_line(next.as_str()).is_some()
+                    && release_line(next.as_str()) == release_line(fixed.as_str())
+            });
+            if !reintroduced {
+                fixes.push(fixed.clone());
+            }
+        }
+    }
+    fixes.into_iter().min()
+}
+
+fn event_version(event: &OsvEvent) -> &str {
+    match event {
+        OsvEvent::Introduced(v)
+        | OsvEvent::Fixed(v)
+        | OsvEvent::LastAffected(v)
+        | OsvEvent::Limit(v) => v,
+    }
+}
+
+/// `(X, Y)` of a version written `X.Y…` (a leading `v` allowed).
+fn release_line(text: &str) -> Option<(u64, u64)> {
+    let text = text.strip_prefix('v').unwrap_or(text);
+    let mut parts = text.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 /// URLs of the notices' references, advisories first, then web pages, then the rest; each once.
@@ -538,6 +581,31 @@ mod tests {
         ];
         let (found, _) = findings(&deps, &notices);
         assert!(found.is_empty());
+    }
+
+    #[test]
+    fn the_fix_is_on_the_release_line_and_not_reintroduced() {
+        let events = |list: Value| json!([{"type": "SEMVER", "events": list}]);
+        let pins = events(
+            json!([{"introduced": "0"}, {"fixed": "0.2.0"}, {"introduced": "0.2.1-0"},
+            {"fixed": "0.2.1"}, {"introduced": "0.2.2-0"}, {"fixed": "0.2.23"}]),
+        );
+        let fix =
+            |v: &str, r: &Value| smallest_fix_above(Scheme::Cargo, v, r).map(|v| v.to_string());
+        assert_eq!(fix("0.1.45", &pins).as_deref(), Some("0.2.23"));
+        assert_eq!(fix("0.2.10", &pins).as_deref(), Some("0.2.23"));
+        assert_eq!(fix("0.2.23", &pins), None);
+        let branches = events(json!([{"introduced": "0"}, {"fixed": "1.26.19"},
+            {"introduced": "2.0.0"}, {"fixed": "2.2.2"}]));
+        assert_eq!(fix("1.26.5", &branches).as_deref(), Some("1.26.19"));
+        assert_eq!(fix("2.1.0", &branches).as_deref(), Some("2.2.2"));
+        let go = json!([{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.4"}]}]);
+        assert_eq!(
+            smallest_fix_above(Scheme::Go, "v1.2.3", &go)
+                .map(|v| v.to_string())
+                .as_deref(),
+            Some("v1.2.4")
+        );
     }
 
     #[test]
