@@ -18,9 +18,14 @@ fn demo_rules() -> PathBuf {
     demo_feeds().join("rules/demo")
 }
 
+/// Runs the binary isolated from the developer's own store: no database variables, and a data
+/// directory that does not exist, so no advisories from a local import leak into the results.
 fn ecowatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ecowatch"))
         .args(args)
+        .env_remove("ECOWATCH_DB")
+        .env_remove("ECOWATCH_DATABASE_URL")
+        .env("XDG_DATA_HOME", "/nonexistent/ecowatch-test-data")
         .output()
         .expect("the ecowatch binary runs")
 }

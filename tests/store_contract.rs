@@ -194,6 +194,7 @@ contract!(
     outbox_delivery_key_is_queued_once,
     a_tick_is_claimed_once,
     notice_upsert_is_idempotent_and_follows_modified,
+    notice_batches_count_writes_and_packages_find_their_notices,
     source_crawl_state_round_trips,
 );
 
@@ -685,6 +686,104 @@ async fn notice_upsert_is_idempotent_and_follows_modified(h: &Harness) {
     bad.id = " ".into();
     assert!(store.upsert_notice(&bad).await.is_err());
     assert_eq!(store.get_notice(&v1.id).await.expect("get"), Some(v2));
+}
+
+fn notice_for(id: &str, ecosystem: &str, package: &str, modified: DateTime<Utc>) -> Notice {
+    let mut n = notice(modified, &format!("{id} summary"));
+    n.id = id.into();
+    n.aliases = vec![format!("CVE-{id}")];
+    n.patterns.clear();
+    n.affected = vec![Affected {
+        ecosystem: ecosystem.into(),
+        package: package.into(),
+        ranges: json!([{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]),
+        versions: vec!["1.0".into()],
+    }];
+    n
+}
+
+async fn notice_batches_count_writes_and_packages_find_their_notices(h: &Harness) {
+    use ecowatch::Ecosystem;
+    let store = &h.store;
+    let t = at(2024, 3, 1, 0);
+    let batch = vec![
+        notice_for("GHSA-aaaa", "npm", "lodash", t),
+        notice_for("PYSEC-1", "PyPI", "django", t),
+        notice_for("GHSA-bbbb", "npm", "lodash", t),
+        // The same record twice in one batch: the second copy changes nothing.
+        notice_for("GHSA-bbbb", "npm", "lodash", t),
+    ];
+    let counts = store.upsert_notices(&batch).await.expect("batch");
+    assert_eq!(
+        counts,
+        NoticeCounts {
+            inserted: 3,
+            updated: 0,
+            unchanged: 1
+        }
+    );
+    let again = store.upsert_notices(&batch).await.expect("again");
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 4));
+
+    let mut changed = batch.clone();
+    changed[1].modified = t + chrono::Duration::hours(1);
+    changed[1].summary = Some("new text".into());
+    let counts = store.upsert_notices(&changed[..3]).await.expect("update");
+    assert_eq!(
+        (counts.inserted, counts.updated, counts.unchanged),
+        (0, 1, 2)
+    );
+    assert_eq!(
+        store.get_notice("PYSEC-1").await.expect("get"),
+        Some(changed[1].clone())
+    );
+    assert_eq!(
+        store.upsert_notices(&[]).await.expect("empty"),
+        NoticeCounts::default()
+    );
+
+    let ids = |notices: Vec<Notice>| notices.into_iter().map(|n| n.id).collect::<Vec<_>>();
+    let found = store
+        .notices_for_packages(&[
+            (Ecosystem::Npm, "lodash".into()),
+            (Ecosystem::PyPI, "Django".into()),
+            (Ecosystem::Npm, "lodash".into()),
+        ])
+        .await
+        .expect("lookup");
+    assert_eq!(
+        ids(found.clone()),
+        vec!["GHSA-aaaa", "GHSA-bbbb", "PYSEC-1"]
+    );
+    assert_eq!(found[2], changed[1], "whole notices come back");
+    let none = store
+        .notices_for_packages(&[
+            (Ecosystem::Npm, "Lodash".into()),
+            (Ecosystem::PyPI, "lodash".into()),
+            (Ecosystem::CratesIo, "django".into()),
+        ])
+        .await
+        .expect("lookup");
+    assert!(none.is_empty(), "{none:?}");
+    assert!(
+        store
+            .notices_for_packages(&[])
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+
+    // One invalid notice refuses the whole batch before anything is written.
+    let mut bad = vec![
+        notice_for("GHSA-cccc", "npm", "left-pad", t),
+        batch[0].clone(),
+    ];
+    bad[1].id = "  ".into();
+    assert!(matches!(
+        store.upsert_notices(&bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.get_notice("GHSA-cccc").await.expect("get"), None);
 }
 
 async fn source_crawl_state_round_trips(h: &Harness) {

@@ -1,10 +1,12 @@
 //! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
 //! returns the exit code it wants; errors become exit code 2 with the whole cause chain.
 
+mod advisory_store;
 mod crawl;
 mod db;
 mod feeds;
 mod inventory;
+mod notices;
 mod progress;
 mod scan;
 
@@ -40,6 +42,7 @@ enum Command {
     Feeds(feeds::FeedsArgs),
     Db(db::DbArgs),
     Crawl(crawl::CrawlArgs),
+    Notices(notices::NoticesArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::Feeds(args) => feeds::run(args),
         Command::Db(args) => db::run(args),
         Command::Crawl(args) => crawl::run(args),
+        Command::Notices(args) => notices::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

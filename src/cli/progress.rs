@@ -77,7 +77,10 @@ fn draw_until_stopped(label: &str, counter: &ScanProgress, stop: &AtomicBool) {
         }
         let done = counter.done.load(Ordering::Relaxed);
         let total = counter.total.load(Ordering::Relaxed);
-        let line = if total == 0 {
+        let line = if total == 0 && done > 0 {
+            // Counting without a known total (an import walking a dump).
+            format!("{label}: {done} records")
+        } else if total == 0 {
             format!("{label}: listing files…")
         } else {
             let width = 30;

@@ -10,10 +10,16 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Scan a repository's dependencies, pins, config and code against the rules in feeds/.
 ///
 /// Every finding comes with evidence (file, line, the matched text), why it matters and the fix.
+///
+/// Locked dependencies (a lockfile's version or an exact pin) are also checked against the
+/// advisories in the knowledge store (`ecowatch notices import`), when there is one: --db FILE,
+/// ECOWATCH_DB, ECOWATCH_DATABASE_URL, or the default file if it exists. A scan never creates
+/// a database.
 ///
 /// Rules whose [when] gates fail for this repository are dropped before any file is read.
 /// Files over --max-file-size, binary files and files that are not valid UTF-8 are skipped
@@ -58,6 +64,10 @@ pub struct ScanArgs {
     /// Read rules from this feeds directory instead of the rules built into ecowatch.
     #[arg(long, value_name = "DIR")]
     feeds: Option<PathBuf>,
+    /// The knowledge store to read advisories from (default: ECOWATCH_DATABASE_URL, ECOWATCH_DB,
+    /// or the default SQLite file when it exists).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
     /// Worker threads for the walk (0 = one per core).
     #[arg(long, default_value_t = 0, env = "ECOWATCH_THREADS")]
     threads: usize,
@@ -141,10 +151,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     };
     options.ignores = config.ignores.clone();
     options.exclude = config.scan.exclude.clone();
+    let advisories = super::advisory_store::AdvisoryStore::open(args.db.as_deref()).map(Arc::new);
+    options.notices = advisories
+        .clone()
+        .map(|a| a as Arc<dyn scan::advisories::NoticeLookup>);
     let progress = super::progress::Progress::on_stderr("scanning");
     options.progress = progress.counter();
-    let mut report = scan::scan(&args.path, &rules, &options)?;
+    let scanned = scan::scan(&args.path, &rules, &options);
     progress.finish();
+    options.notices = None;
+    if let Some(store) = advisories.and_then(Arc::into_inner) {
+        store.close();
+    }
+    let mut report = scanned?;
     // Selection happens before the scan; the summary still counts every rule loaded.
     report.summary.rules_loaded = loaded_count;
     let color = args.output.is_none()

@@ -3,9 +3,11 @@
 //! goes through the per-file [`plan::Plan`]. Findings are fingerprinted and sorted so two runs
 //! print the same bytes.
 //!
+//! - [`advisories`]: locked dependencies against the store's advisories (OSV notices).
 //! - [`gates`]: `[when] dependencies` and `runtimes` on the inventory.
 //! - [`plan`]: globs, prefilter, imports gate and matchers for one file.
 
+pub mod advisories;
 pub mod gates;
 pub mod plan;
 
@@ -48,6 +50,9 @@ pub struct ScanOptions {
     pub exclude: Vec<String>,
     /// Advanced as files are scanned, for a progress line; `None` costs nothing.
     pub progress: Option<Arc<ScanProgress>>,
+    /// Advisories to match the locked dependencies against (the store, in the CLI); `None`
+    /// skips advisory matching.
+    pub notices: Option<Arc<dyn advisories::NoticeLookup>>,
 }
 
 /// How far a scan has got: files listed and files through the code pass.
@@ -69,6 +74,7 @@ impl ScanOptions {
             ignores: Vec::new(),
             exclude: Vec::new(),
             progress: None,
+            notices: None,
         }
     }
 }
@@ -140,6 +146,27 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
                     pending.push(pending_finding(rule, spec, &path, hit, options.now));
                 }
             }
+        }
+    }
+    if let Some(lookup) = &options.notices {
+        let (found, problems) = advisories::findings(&inventory.dependencies, lookup.as_ref());
+        diagnostics.extend(problems);
+        for mut p in found {
+            for location in &mut p.finding.locations {
+                let text = manifest_lines
+                    .entry(location.path.clone())
+                    .or_insert_with(|| repo.read_text(&location.path).ok());
+                if let Some(line) = text
+                    .as_deref()
+                    .and_then(|t| t.lines().nth(location.line.saturating_sub(1) as usize))
+                    .filter(|l| !l.trim().is_empty())
+                {
+                    location.snippet = crate::matcher::snippet(line);
+                    let indent = line.len() - line.trim_start().len();
+                    location.column = crate::matcher::char_column(line, indent);
+                }
+            }
+            pending.push(p);
         }
     }
     drop(manifest_lines);

@@ -25,6 +25,7 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
+use crate::ecosystem::Ecosystem;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
@@ -325,6 +326,33 @@ impl Store {
     pub async fn upsert_notice(&self, notice: &Notice) -> Result<NoticeWrite, StoreError> {
         types::validate_notice(notice)?;
         dispatch!(self.upsert_notice(notice))
+    }
+
+    /// [`Store::upsert_notice`] for many notices in one transaction (what imports of large dumps
+    /// need). All or nothing: one invalid notice refuses the batch before anything is written.
+    pub async fn upsert_notices(&self, notices: &[Notice]) -> Result<NoticeCounts, StoreError> {
+        for notice in notices {
+            types::validate_notice(notice)?;
+        }
+        if notices.is_empty() {
+            return Ok(NoticeCounts::default());
+        }
+        dispatch!(self.upsert_notices(notices))
+    }
+
+    /// Every notice with an `affected` entry for one of `packages`, by id. Names are compared
+    /// normalized the ecosystem's way (PEP 503 for PyPI), as notices store them.
+    pub async fn notices_for_packages(
+        &self,
+        packages: &[(Ecosystem, String)],
+    ) -> Result<Vec<Notice>, StoreError> {
+        let mut keys: Vec<(String, String)> = packages
+            .iter()
+            .map(|(eco, name)| (eco.as_str().to_string(), eco.normalize_name(name)))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        dispatch!(self.notices_for_packages(&keys))
     }
 
     pub async fn get_notice(&self, id: &str) -> Result<Option<Notice>, StoreError> {

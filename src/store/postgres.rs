@@ -346,70 +346,50 @@ impl PgStore {
 
     pub(super) async fn upsert_notice(&self, n: &Notice) -> Result<NoticeWrite, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (existing,): (i64,) = sqlx::query_as(sql::NOTICE_EXISTS)
-            .bind(&n.id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let written: Option<(String,)> = sqlx::query_as(sql::UPSERT_NOTICE)
-            .bind(&n.id)
-            .bind(n.kind.as_str())
-            .bind(&n.summary)
-            .bind(&n.details)
-            .bind(Json(&n.severity))
-            .bind(n.published)
-            .bind(n.modified)
-            .bind(n.withdrawn)
-            .bind(Json(&n.references))
-            .bind(&n.source_id)
-            .bind(n.raw.as_ref().map(Json))
-            .bind(Utc::now())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if written.is_none() {
-            tx.commit().await?;
-            return Ok(NoticeWrite::Unchanged);
-        }
-        for statement in [
-            sql::DELETE_NOTICE_ALIASES,
-            sql::DELETE_NOTICE_AFFECTED,
-            sql::DELETE_NOTICE_PATTERNS,
-        ] {
-            sqlx::query(statement).bind(&n.id).execute(&mut *tx).await?;
-        }
-        for alias in &n.aliases {
-            sqlx::query(sql::INSERT_NOTICE_ALIAS)
-                .bind(&n.id)
-                .bind(alias)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for a in &n.affected {
-            sqlx::query(sql::INSERT_NOTICE_AFFECTED)
-                .bind(&n.id)
-                .bind(&a.ecosystem)
-                .bind(&a.package)
-                .bind(Json(&a.ranges))
-                .bind(Json(&a.versions))
-                .execute(&mut *tx)
-                .await?;
-        }
-        for p in &n.patterns {
-            sqlx::query(sql::INSERT_NOTICE_PATTERN)
-                .bind(&n.id)
-                .bind(&p.matcher)
-                .bind(&p.pattern)
-                .bind(&p.language)
-                .bind(&p.provenance)
-                .bind(p.confidence)
-                .execute(&mut *tx)
-                .await?;
+        let write = write_notice(&mut tx, n).await?;
+        tx.commit().await?;
+        Ok(write)
+    }
+
+    /// Many notices in one transaction: a dump of a hundred thousand records is a few hundred
+    /// commits, not a hundred thousand.
+    pub(super) async fn upsert_notices(
+        &self,
+        notices: &[Notice],
+    ) -> Result<NoticeCounts, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut counts = NoticeCounts::default();
+        for n in notices {
+            counts.add(write_notice(&mut tx, n).await?);
         }
         tx.commit().await?;
-        Ok(if existing > 0 {
-            NoticeWrite::Updated
-        } else {
-            NoticeWrite::Inserted
-        })
+        Ok(counts)
+    }
+
+    pub(super) async fn notices_for_packages(
+        &self,
+        packages: &[(String, String)],
+    ) -> Result<Vec<Notice>, StoreError> {
+        let mut ids = std::collections::BTreeSet::new();
+        {
+            let mut conn = self.pool.acquire().await?;
+            for (ecosystem, package) in packages {
+                let rows: Vec<(String,)> = sqlx::query_as(sql::NOTICE_IDS_FOR_PACKAGE)
+                    .bind(ecosystem)
+                    .bind(package)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                ids.extend(rows.into_iter().map(|(id,)| id));
+            }
+        }
+        let mut notices = Vec::with_capacity(ids.len());
+        for id in ids {
+            // A notice deleted between the two reads is simply not returned.
+            if let Some(n) = self.get_notice(&id).await? {
+                notices.push(n);
+            }
+        }
+        Ok(notices)
     }
 
     pub(super) async fn get_notice(&self, id: &str) -> Result<Option<Notice>, StoreError> {
@@ -486,4 +466,76 @@ impl PgStore {
             .await?;
         Ok(())
     }
+}
+
+/// Writes one notice inside the caller's transaction, unless the stored copy is as new or newer.
+async fn write_notice(
+    conn: &mut sqlx::PgConnection,
+    n: &Notice,
+) -> Result<NoticeWrite, StoreError> {
+    let (existing,): (i64,) = sqlx::query_as(sql::NOTICE_EXISTS)
+        .bind(&n.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let written: Option<(String,)> = sqlx::query_as(sql::UPSERT_NOTICE)
+        .bind(&n.id)
+        .bind(n.kind.as_str())
+        .bind(&n.summary)
+        .bind(&n.details)
+        .bind(Json(&n.severity))
+        .bind(n.published)
+        .bind(n.modified)
+        .bind(n.withdrawn)
+        .bind(Json(&n.references))
+        .bind(&n.source_id)
+        .bind(n.raw.as_ref().map(Json))
+        .bind(Utc::now())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if written.is_none() {
+        return Ok(NoticeWrite::Unchanged);
+    }
+    for statement in [
+        sql::DELETE_NOTICE_ALIASES,
+        sql::DELETE_NOTICE_AFFECTED,
+        sql::DELETE_NOTICE_PATTERNS,
+    ] {
+        sqlx::query(statement)
+            .bind(&n.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for alias in &n.aliases {
+        sqlx::query(sql::INSERT_NOTICE_ALIAS)
+            .bind(&n.id)
+            .bind(alias)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for a in &n.affected {
+        sqlx::query(sql::INSERT_NOTICE_AFFECTED)
+            .bind(&n.id)
+            .bind(&a.ecosystem)
+            .bind(&a.package)
+            .bind(Json(&a.ranges))
+            .bind(Json(&a.versions))
+            .execute(&mut *conn)
+            .await?;
+    }
+    for p in &n.patterns {
+        sqlx::query(sql::INSERT_NOTICE_PATTERN)
+            .bind(&n.id)
+            .bind(&p.matcher)
+            .bind(&p.pattern)
+            .bind(&p.language)
+            .bind(&p.provenance)
+            .bind(p.confidence)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(if existing > 0 {
+        NoticeWrite::Updated
+    } else {
+        NoticeWrite::Inserted
+    })
 }

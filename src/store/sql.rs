@@ -121,6 +121,10 @@ pub const GET_NOTICE_PATTERNS: &str = "SELECT matcher, pattern, language, proven
 pub const FIND_NOTICES_BY_ALIAS: &str = "SELECT id FROM notices WHERE id = $1 \
      UNION SELECT notice_id FROM notice_aliases WHERE alias = $1 ORDER BY 1";
 
+/// Uses the `notice_affected_package` index.
+pub const NOTICE_IDS_FOR_PACKAGE: &str =
+    "SELECT DISTINCT notice_id FROM notice_affected WHERE ecosystem = $1 AND package = $2";
+
 // ---- sources and crawl state (shared)
 
 pub const GET_SOURCE: &str = "SELECT id, kind, url, cursor, watermark, etag, last_modified, \

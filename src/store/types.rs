@@ -301,6 +301,28 @@ pub enum NoticeWrite {
     Unchanged,
 }
 
+/// What [`super::Store::upsert_notices`] did, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoticeCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl NoticeCounts {
+    pub fn add(&mut self, write: NoticeWrite) {
+        match write {
+            NoticeWrite::Inserted => self.inserted += 1,
+            NoticeWrite::Updated => self.updated += 1,
+            NoticeWrite::Unchanged => self.unchanged += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.inserted + self.updated + self.unchanged
+    }
+}
+
 /// A source of knowledge and where its crawl stands.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceState {
