@@ -191,6 +191,8 @@ contract!(
     tenants_are_named_once,
     tenant_a_never_reads_counts_or_changes_tenant_b,
     findings_keep_first_seen_and_filter,
+    named_repos_are_unique_per_tenant,
+    unseen_findings_become_fixed_and_scans_are_recorded,
     outbox_delivery_key_is_queued_once,
     a_tick_is_claimed_once,
     notice_upsert_is_idempotent_and_follows_modified,
@@ -489,6 +491,128 @@ async fn findings_keep_first_seen_and_filter(h: &Harness) {
     let missing_repo = finding(i64::MAX, "fp", FindingStatus::Open);
     assert!(matches!(
         store.upsert_finding(t, &missing_repo).await,
+        Err(StoreError::MissingReference(_))
+    ));
+}
+
+async fn named_repos_are_unique_per_tenant(h: &Harness) {
+    let store = &h.store;
+    let a = store.ensure_tenant("a").await.expect("tenant a");
+    let b = store.ensure_tenant("b").await.expect("tenant b");
+    let repo = store.watch_repo(a, "app", "/srv/app").await.expect("watch");
+    assert_eq!(repo.name.as_deref(), Some("app"));
+    assert_eq!(repo.url, "/srv/app");
+    assert!(matches!(
+        store.watch_repo(a, "app", "/srv/other").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.watch_repo(a, "other", "/srv/app").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.watch_repo(a, "", "/srv/x").await,
+        Err(StoreError::Invalid(_))
+    ));
+    let theirs = store
+        .watch_repo(b, "app", "/srv/app")
+        .await
+        .expect("another tenant may use the same name");
+    assert_eq!(store.list_repos(a).await.expect("list"), vec![repo]);
+    assert_eq!(store.list_repos(b).await.expect("list"), vec![theirs]);
+    let unnamed = store
+        .add_repo(a, "https://github.com/acme/app", None)
+        .await
+        .expect("add");
+    assert_eq!(unnamed.name, None);
+}
+
+async fn unseen_findings_become_fixed_and_scans_are_recorded(h: &Harness) {
+    let store = &h.store;
+    let a = store.ensure_tenant("a").await.expect("tenant a");
+    let b = store.ensure_tenant("b").await.expect("tenant b");
+    let repo = store.watch_repo(a, "app", "/srv/app").await.expect("a");
+    let other = store.watch_repo(a, "lib", "/srv/lib").await.expect("a");
+    let b_repo = store.watch_repo(b, "app", "/srv/app").await.expect("b");
+    for (tenant, repo_id) in [(a, repo.id), (a, other.id), (b, b_repo.id)] {
+        for fp in ["seen", "gone"] {
+            store
+                .upsert_finding(tenant, &finding(repo_id, fp, FindingStatus::New))
+                .await
+                .expect("seed");
+        }
+    }
+    let suppressed = store
+        .upsert_finding(a, &finding(repo.id, "muted", FindingStatus::Suppressed))
+        .await
+        .expect("suppressed");
+
+    let rescan = at(2026, 3, 1, 0);
+    let mut seen = finding(repo.id, "seen", FindingStatus::Open);
+    seen.seen_at = rescan;
+    store.upsert_finding(a, &seen).await.expect("rescan");
+    assert_eq!(
+        store
+            .mark_unseen_fixed(a, repo.id, rescan)
+            .await
+            .expect("mark"),
+        1
+    );
+    let status_of = |findings: &[Finding], fp: &str| {
+        findings
+            .iter()
+            .find(|f| f.fingerprint == fp)
+            .map(|f| f.status)
+    };
+    let mine = store
+        .list_findings(
+            a,
+            &FindingFilter {
+                repo_id: Some(repo.id),
+                status: None,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(status_of(&mine, "seen"), Some(FindingStatus::Open));
+    assert_eq!(status_of(&mine, "gone"), Some(FindingStatus::Fixed));
+    assert_eq!(status_of(&mine, "muted"), Some(suppressed.status));
+    let new = FindingFilter {
+        repo_id: None,
+        status: Some(FindingStatus::New),
+    };
+    assert_eq!(
+        store.count_findings(a, &new).await.expect("count"),
+        2,
+        "the other repository is untouched"
+    );
+    assert_eq!(store.count_findings(b, &new).await.expect("count"), 2);
+    assert_eq!(
+        store
+            .mark_unseen_fixed(a, b_repo.id, rescan)
+            .await
+            .expect("another tenant's repository is no error"),
+        0
+    );
+    assert_eq!(store.count_findings(b, &new).await.expect("count"), 2);
+
+    let record = ScanRecord {
+        repo_id: repo.id,
+        started_at: rescan,
+        finished_at: at(2026, 3, 1, 1),
+        status: "ok".into(),
+        error: None,
+        summary: json!({"new": 0, "open": 1, "fixed": 1}),
+    };
+    let first = store.record_scan(a, &record).await.expect("record");
+    let second = store.record_scan(a, &record).await.expect("record");
+    assert_ne!(first, second);
+    let foreign = ScanRecord {
+        repo_id: b_repo.id,
+        ..record
+    };
+    assert!(matches!(
+        store.record_scan(a, &foreign).await,
         Err(StoreError::MissingReference(_))
     ));
 }

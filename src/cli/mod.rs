@@ -5,10 +5,14 @@ mod advisory_store;
 mod crawl;
 mod db;
 mod feeds;
+mod findings;
 mod inventory;
 mod notices;
 mod progress;
+mod rescan;
 mod scan;
+mod watch;
+mod watch_source;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -43,6 +47,9 @@ enum Command {
     Db(db::DbArgs),
     Crawl(crawl::CrawlArgs),
     Notices(notices::NoticesArgs),
+    Watch(watch::WatchArgs),
+    Rescan(rescan::RescanArgs),
+    Findings(findings::FindingsArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -55,6 +62,9 @@ pub fn main() -> ExitCode {
         Command::Db(args) => db::run(args),
         Command::Crawl(args) => crawl::run(args),
         Command::Notices(args) => notices::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Rescan(args) => rescan::run(args),
+        Command::Findings(args) => findings::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -15,12 +15,20 @@ struct Step {
     postgres: &'static str,
 }
 
-const STEPS: &[Step] = &[Step {
-    version: 1,
-    description: "initial",
-    sqlite: include_str!("../../migrations/sqlite/0001_initial.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_initial.sql"),
-}];
+const STEPS: &[Step] = &[
+    Step {
+        version: 1,
+        description: "initial",
+        sqlite: include_str!("../../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_initial.sql"),
+    },
+    Step {
+        version: 2,
+        description: "watch",
+        sqlite: include_str!("../../migrations/sqlite/0002_watch.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_watch.sql"),
+    },
+];
 
 /// The highest version this build carries.
 pub fn latest_version() -> i64 {

@@ -208,6 +208,22 @@ impl Store {
         dispatch!(self.add_repo(tenant, url, default_branch))
     }
 
+    /// Watches `url` under `name` for `tenant`. A name or URL the tenant already watches is
+    /// [`StoreError::Conflict`].
+    pub async fn watch_repo(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        url: &str,
+    ) -> Result<WatchedRepo, StoreError> {
+        if name.is_empty() || name.len() > 200 {
+            return Err(StoreError::Invalid(
+                "a repository name has 1 to 200 bytes".into(),
+            ));
+        }
+        dispatch!(self.watch_repo(tenant, name, url))
+    }
+
     pub async fn list_repos(&self, tenant: TenantId) -> Result<Vec<WatchedRepo>, StoreError> {
         dispatch!(self.list_repos(tenant))
     }
@@ -243,6 +259,26 @@ impl Store {
         filter: &FindingFilter,
     ) -> Result<i64, StoreError> {
         dispatch!(self.count_findings(tenant, filter))
+    }
+
+    /// Marks the repository's `new` and `open` findings that the scan stamped `seen_at` did not
+    /// upsert (their `last_seen` differs) as `fixed`; returns how many. Suppressed ones stay.
+    pub async fn mark_unseen_fixed(
+        &self,
+        tenant: TenantId,
+        repo_id: i64,
+        seen_at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self.mark_unseen_fixed(tenant, repo_id, seen_at))
+    }
+
+    /// Adds a finished scan to the repository's history; returns its id.
+    pub async fn record_scan(
+        &self,
+        tenant: TenantId,
+        scan: &ScanRecord,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self.record_scan(tenant, scan))
     }
 
     /// `false` when `tenant` has no such finding.

@@ -144,6 +144,23 @@ impl PgStore {
         Ok(repo_from_row(row))
     }
 
+    pub(super) async fn watch_repo(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        url: &str,
+    ) -> Result<WatchedRepo, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row: RepoRow = sqlx::query_as(sql::WATCH_REPO)
+            .bind(tenant.get())
+            .bind(name)
+            .bind(url)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(repo_from_row(row))
+    }
+
     pub(super) async fn list_repos(
         &self,
         tenant: TenantId,
@@ -222,6 +239,43 @@ impl PgStore {
             .await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    pub(super) async fn mark_unseen_fixed(
+        &self,
+        tenant: TenantId,
+        repo_id: i64,
+        seen_at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let done = sqlx::query(sql::MARK_UNSEEN_FIXED)
+            .bind(tenant.get())
+            .bind(repo_id)
+            .bind(seen_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(super) async fn record_scan(
+        &self,
+        tenant: TenantId,
+        scan: &ScanRecord,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let (id,): (i64,) = sqlx::query_as(sql::RECORD_SCAN)
+            .bind(tenant.get())
+            .bind(scan.repo_id)
+            .bind(scan.started_at)
+            .bind(scan.finished_at)
+            .bind(&scan.status)
+            .bind(&scan.error)
+            .bind(Json(&scan.summary))
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub(super) async fn set_finding_status(

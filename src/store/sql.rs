@@ -13,10 +13,14 @@ pub const ENSURE_TENANT: &str = "INSERT INTO tenants (name) VALUES ($1) \
 pub const ADD_REPO: &str = "INSERT INTO watched_repos (tenant_id, url, default_branch) \
      VALUES ($1, $2, $3) \
      ON CONFLICT (tenant_id, url) DO UPDATE SET default_branch = excluded.default_branch \
-     RETURNING id, url, default_branch, added_at";
+     RETURNING id, url, default_branch, added_at, name";
 
-pub const LIST_REPOS: &str = "SELECT id, url, default_branch, added_at FROM watched_repos \
-     WHERE tenant_id = $1 ORDER BY url";
+/// A duplicate name or URL for the tenant is a unique violation ([`super::StoreError::Conflict`]).
+pub const WATCH_REPO: &str = "INSERT INTO watched_repos (tenant_id, name, url) \
+     VALUES ($1, $2, $3) RETURNING id, url, default_branch, added_at, name";
+
+pub const LIST_REPOS: &str = "SELECT id, url, default_branch, added_at, name FROM watched_repos \
+     WHERE tenant_id = $1 ORDER BY name, url";
 
 pub const REMOVE_REPO: &str = "DELETE FROM watched_repos WHERE tenant_id = $1 AND id = $2";
 
@@ -49,8 +53,19 @@ pub const COUNT_FINDINGS: &str = "SELECT COUNT(*) FROM findings WHERE tenant_id 
      AND (CAST($2 AS BIGINT) IS NULL OR repo_id = $2) \
      AND (CAST($3 AS TEXT) IS NULL OR status = $3)";
 
+/// A scan upserts every finding it saw with `last_seen = $3` (its own timestamp): the repository's
+/// new and open findings with any other `last_seen` were not seen, so they are fixed.
+pub const MARK_UNSEEN_FIXED: &str = "UPDATE findings SET status = 'fixed' \
+     WHERE tenant_id = $1 AND repo_id = $2 AND status IN ('new', 'open') AND last_seen <> $3";
+
 pub const SET_FINDING_STATUS: &str =
     "UPDATE findings SET status = $3 WHERE tenant_id = $1 AND id = $2";
+
+// ---- scans
+
+pub const RECORD_SCAN: &str = "INSERT INTO scans \
+     (tenant_id, repo_id, started_at, finished_at, status, error, summary) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 
 // ---- subscriptions
 
@@ -164,6 +179,7 @@ mod tests {
             LIST_FINDINGS,
             COUNT_FINDINGS,
             SET_FINDING_STATUS,
+            MARK_UNSEEN_FIXED,
             LIST_SUBSCRIPTIONS,
             DELETE_SUBSCRIPTION,
             LIST_DELIVERIES,

@@ -54,11 +54,30 @@ pub struct WatchedRepo {
     pub url: String,
     pub default_branch: Option<String>,
     pub added_at: DateTime<Utc>,
+    /// What `ecowatch watch` and `rescan --repo` call it; unique per tenant. `None` for
+    /// repositories added before names existed (or through [`super::Store::add_repo`]).
+    pub name: Option<String>,
+}
+
+/// One scan of a watched repository, for the `scans` history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanRecord {
+    pub repo_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// `ok` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    /// Counts (new, open, fixed, ...), interpreted by whoever reads the history.
+    pub summary: Value,
 }
 
 /// Where a finding stands in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindingStatus {
+    /// Seen by the latest scan for the first time, or again after it had been fixed.
+    New,
+    /// Seen again by a later scan.
     Open,
     Fixed,
     Suppressed,
@@ -67,6 +86,7 @@ pub enum FindingStatus {
 impl FindingStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            FindingStatus::New => "new",
             FindingStatus::Open => "open",
             FindingStatus::Fixed => "fixed",
             FindingStatus::Suppressed => "suppressed",
@@ -75,6 +95,7 @@ impl FindingStatus {
 
     pub(super) fn parse(text: &str) -> Result<Self, StoreError> {
         match text {
+            "new" => Ok(FindingStatus::New),
             "open" => Ok(FindingStatus::Open),
             "fixed" => Ok(FindingStatus::Fixed),
             "suppressed" => Ok(FindingStatus::Suppressed),
@@ -343,14 +364,15 @@ pub struct SourceState {
 // ---- row shapes shared by both backends (tuples, because sqlx's FromRow derive would need the
 // `macros` feature, which compiles both database drivers a second time).
 
-pub(super) type RepoRow = (i64, String, Option<String>, DateTime<Utc>);
+pub(super) type RepoRow = (i64, String, Option<String>, DateTime<Utc>, Option<String>);
 
-pub(super) fn repo_from_row((id, url, default_branch, added_at): RepoRow) -> WatchedRepo {
+pub(super) fn repo_from_row((id, url, default_branch, added_at, name): RepoRow) -> WatchedRepo {
     WatchedRepo {
         id,
         url,
         default_branch,
         added_at,
+        name,
     }
 }
 
