@@ -679,12 +679,18 @@ fn an_unknown_record_is_an_error_for_that_id_only() {
 
 #[test]
 fn crawl_needs_a_repository_and_a_valid_url() {
+    let crawl = Crawl::new();
     let out = Command::new(env!("CARGO_BIN_EXE_ecowatch"))
-        .args(["crawl", "--source", "osv"])
+        .args(["crawl", "--source", "osv", "--db"])
+        .arg(&crawl.db)
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    let crawl = Crawl::new();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ecowatch watch add"),
+        "{}",
+        text(&out)
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_ecowatch"))
         .args(["crawl", "--source", "osv", "--for", "."])
         .arg("--db")
@@ -751,4 +757,38 @@ fn a_server_that_is_not_there_is_retried_then_reported() {
     let (notices, state) = crawl.stored();
     assert!(notices.is_empty());
     assert!(state.is_some_and(|s| s.last_error_at.is_some() && s.last_success_at.is_none()));
+}
+
+#[test]
+fn without_for_the_crawl_covers_the_watched_repositories() {
+    let server = FakeOsv::start();
+    let crawl = Crawl::new();
+    let watch = Command::new(env!("CARGO_BIN_EXE_ecowatch"))
+        .args(["watch", "--db"])
+        .arg(&crawl.db)
+        .arg("add")
+        .arg(fixtures().join("repo"))
+        .args(["--name", "fixture"])
+        .env_remove("ECOWATCH_DATABASE_URL")
+        .env_remove("ECOWATCH_DB")
+        .output()
+        .expect("runs");
+    assert_eq!(watch.status.code(), Some(0), "{}", text(&watch));
+    let out = Command::new(env!("CARGO_BIN_EXE_ecowatch"))
+        .args(["crawl", "--source", "osv", "--db"])
+        .arg(&crawl.db)
+        .env("ECOWATCH_OSV_URL", &server.url)
+        .env("ECOWATCH_HTTP_BACKOFF_MS", "10")
+        .env_remove("ECOWATCH_DATABASE_URL")
+        .env_remove("ECOWATCH_DB")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("4 new"),
+        "{}",
+        text(&out)
+    );
+    let (notices, _) = crawl.stored();
+    assert_eq!(notices.len(), 4, "{notices:?}");
 }

@@ -13,8 +13,9 @@ use std::path::PathBuf;
 /// Crawl a source of knowledge into the store.
 ///
 /// `--source osv` asks an OSV-compatible API (OSV.dev unless ECOWATCH_OSV_URL says otherwise)
-/// which advisories affect the packages of the repositories given with --for, then fetches the
-/// records that are new or changed since the last crawl. A crawl with nothing changed fetches
+/// which advisories affect the packages of the repositories given with --for (or, without it,
+/// of every repository the tenant watches), then fetches the records that are new or changed
+/// since the last crawl. A crawl with nothing changed fetches
 /// no records at all. The outcome is kept as the source's crawl state in the store.
 ///
 /// HTTP limits come from ECOWATCH_HTTP_TIMEOUT_MS, ECOWATCH_HTTP_CONNECT_TIMEOUT_MS,
@@ -22,7 +23,9 @@ use std::path::PathBuf;
 /// ECOWATCH_HTTP_MAX_RETRY_AFTER_SECS and ECOWATCH_HTTP_PER_HOST.
 ///
 /// Examples:
+///   ecowatch crawl --source osv
 ///   ecowatch crawl --source osv --for .
+///   ecowatch crawl --source osv
 ///   ecowatch crawl --source osv --for ../api --for ../web --db ./ecowatch.db
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
@@ -30,9 +33,13 @@ pub struct CrawlArgs {
     /// The source to crawl.
     #[arg(long, value_enum)]
     source: SourceName,
-    /// Crawl for the packages this repository declares or locks (repeatable).
-    #[arg(long = "for", value_name = "PATH", required = true)]
+    /// Crawl for the packages this repository declares or locks (repeatable). Without it, the
+    /// crawl covers every repository the tenant watches (`ecowatch watch add`).
+    #[arg(long = "for", value_name = "PATH")]
     for_paths: Vec<PathBuf>,
+    /// Whose watched repositories to crawl for when --for is not given.
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    tenant: String,
     /// The SQLite database file (wins over ECOWATCH_DATABASE_URL and ECOWATCH_DB).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
@@ -52,7 +59,6 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
     let base = osv::base_url(&args.osv_url).context("invalid OSV API URL")?;
     let http_config = HttpConfig::from_env()?;
     let store_config = StoreConfig::from_env(args.db.as_deref())?;
-    let queries = queries_for_paths(&args.for_paths)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -62,6 +68,12 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
         let store = Store::open(&store_config)
             .await
             .with_context(|| format!("cannot open {}", store_config.describe()))?;
+        let paths = if args.for_paths.is_empty() {
+            watched_paths(&store, &args.tenant).await?
+        } else {
+            args.for_paths.clone()
+        };
+        let queries = queries_for_paths(&paths)?;
         let line = ProgressLine::on_stderr();
         let report = osv::crawl(&http, &store, &base, queries, &|p| line.show(p)).await;
         line.clear();
@@ -82,8 +94,36 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// The OSV queries for every `--for` repository's inventory. Watched repositories in the store
-/// are remote URLs; crawling for them waits for their inventories to be stored.
+/// The working trees of the tenant's watched repositories: local paths as stored, git URLs as
+/// their cached clones (`rescan` keeps them fetched). A clone not made yet is skipped with a
+/// warning; no repository at all is an error that says how to add one.
+async fn watched_paths(store: &Store, tenant_name: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let tenant = store.ensure_tenant(tenant_name).await?;
+    let repos = store.list_repos(tenant).await?;
+    if repos.is_empty() {
+        anyhow::bail!(
+            "no repositories to crawl for: pass --for PATH or watch one with `ecowatch watch add PATH|GIT_URL`"
+        );
+    }
+    let mut paths = Vec::new();
+    for repo in &repos {
+        match super::watch::scan_dir(tenant_name, repo) {
+            Ok((_, dir)) if dir.is_dir() => paths.push(dir),
+            Ok((_, dir)) => eprintln!(
+                "warning: {}: no working tree at `{}` yet (run `ecowatch rescan`); skipped",
+                super::watch::display_name(repo),
+                dir.display()
+            ),
+            Err(err) => eprintln!(
+                "warning: {}: {err:#}; skipped",
+                super::watch::display_name(repo)
+            ),
+        }
+    }
+    Ok(paths)
+}
+
+/// The OSV queries for every repository's inventory.
 fn queries_for_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<Query>> {
     let options = InventoryOptions::default();
     let mut dependencies = Vec::new();
