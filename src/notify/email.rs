@@ -45,12 +45,13 @@ impl Alert {
             (path, Some(line)) => format!("{path}:{line}"),
             (path, None) => path,
         };
+        // One-line fields stay on one line in the text part too (a path may hold a CR/LF).
         Alert {
-            repo: text("repo"),
-            severity: text("severity"),
-            title: text("title"),
-            rule_id: text("rule_id"),
-            location,
+            repo: header_safe(&text("repo")),
+            severity: header_safe(&text("severity")),
+            title: header_safe(&text("title")),
+            rule_id: header_safe(&text("rule_id")),
+            location: header_safe(&location),
             message: text("message"),
         }
     }
