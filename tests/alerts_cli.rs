@@ -55,7 +55,12 @@ impl World {
     }
 
     fn run_with(&self, args: &[&str], smtp_url: &str) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ecowatch"))
+        self.command(args, smtp_url).output().expect("run ecowatch")
+    }
+
+    fn command(&self, args: &[&str], smtp_url: &str) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecowatch"));
+        command
             .args(args)
             .arg("--db")
             .arg(self.path("ecowatch.db"))
@@ -68,9 +73,8 @@ impl World {
             .env_remove("ECOWATCH_SMTP_USER")
             .env_remove("ECOWATCH_SMTP_PASSWORD")
             .env("ECOWATCH_RELAY_BACKOFF_MS", "0")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run ecowatch")
+            .env("NO_COLOR", "1");
+        command
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -428,14 +432,37 @@ fn tempfail_retries_and_reject_goes_dead_until_redriven() {
     let rows = w.deliveries(false);
     assert_eq!(rows.iter().find(|r| r.1 == "pending").map(|r| r.2), Some(2));
 
+    // Out of attempts: the third 451 makes it a dead letter.
+    let out = w
+        .command(&["deliveries", "send"], &w.smtp_url)
+        .env("ECOWATCH_RELAY_MAX_ATTEMPTS", "3")
+        .output()
+        .expect("run");
+    let out = check(out, &["send"], 2);
+    assert!(out.starts_with("0 sent, 0 to retry, 1 dead"), "{out}");
+    let gave_up = w.deliveries(true);
+    let gave_up = gave_up
+        .iter()
+        .find(|r| r.3.contains("451"))
+        .expect("gave up");
+    assert_eq!(gave_up.2, 3);
+    assert!(
+        gave_up.3.contains("gave up after 3 attempts"),
+        "{gave_up:?}"
+    );
+
     // Redrive: due again, attempted again (and rejected again).
     w.ok(&["deliveries", "redrive", &dead[0].0], 0);
-    assert!(w.deliveries(true).is_empty());
+    assert!(w.deliveries(true).iter().all(|r| r.0 != dead[0].0));
     let out = check(w.run(&["deliveries", "send"]), &["send"], 2);
     assert!(out.contains("1 dead"), "{out}");
-    let dead = w.deliveries(true);
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].2, 2, "attempted again after the redrive");
+    let redriven = w.deliveries(true);
+    let redriven = redriven
+        .iter()
+        .find(|r| r.0 == dead[0].0)
+        .expect("dead again");
+    assert_eq!(redriven.2, 2, "attempted again after the redrive");
+    assert!(redriven.3.contains("550"), "{redriven:?}");
 }
 
 #[test]

@@ -196,6 +196,7 @@ contract!(
     outbox_delivery_key_is_queued_once,
     new_finding_and_its_deliveries_commit_together,
     relay_claims_lease_fence_and_redrive,
+    concurrent_claims_never_share_a_delivery,
     a_tick_is_claimed_once,
     notice_upsert_is_idempotent_and_follows_modified,
     notice_batches_count_writes_and_packages_find_their_notices,
@@ -919,6 +920,51 @@ async fn relay_claims_lease_fence_and_redrive(h: &Harness) {
     let listed = row(store.list_deliveries(a).await.expect("list"));
     assert_eq!(listed.status, "sent");
     assert_eq!(listed.last_error, None);
+}
+
+async fn concurrent_claims_never_share_a_delivery(h: &Harness) {
+    let store = &h.store;
+    let a = store.ensure_tenant("a").await.expect("a");
+    let repo = store.watch_repo(a, "app", "/srv/app").await.expect("repo");
+    let s = store
+        .create_subscription(a, &email_sub("one@example.com"))
+        .await
+        .expect("s");
+    let now = at(2026, 3, 1, 0);
+    for n in 0..20 {
+        let key = format!("k{n}");
+        store
+            .record_new_finding_with_deliveries(
+                a,
+                &finding(repo.id, &key, FindingStatus::New),
+                &[due(s.id, &key, now)],
+            )
+            .await
+            .expect("record");
+    }
+    let lease = at(2026, 3, 1, 1);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_due_deliveries(a, now, lease, 8).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for worker in workers {
+        ids.extend(
+            worker
+                .await
+                .expect("join")
+                .expect("claim")
+                .into_iter()
+                .map(|c| c.id),
+        );
+    }
+    let claimed = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "no delivery was claimed twice");
+    assert_eq!(claimed, 20, "every due delivery was claimed by someone");
 }
 
 async fn a_tick_is_claimed_once(h: &Harness) {
