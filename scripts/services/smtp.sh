@@ -5,7 +5,7 @@
 #   scripts/services/smtp.sh stop "$ECOWATCH_SMTP_DIR"
 #
 # start: finds a Python with aiosmtpd (the system one, or a venv under target/smtp-venv, created
-# with `pip install aiosmtpd` when missing), starts the sink on 127.0.0.1 with a free port, and
+# with `pip install aiosmtpd` when missing; as root, Debian's python3-aiosmtpd if pip fails), starts the sink on 127.0.0.1 with a free port, and
 # prints ECOWATCH_TEST_SMTP_URL, ECOWATCH_TEST_MAILDIR (one file per message) and
 # ECOWATCH_SMTP_DIR (its state: pid, log). The same directory can be started again on the same
 # port with `start DIR` (tests stop and restart the server).
@@ -23,12 +23,21 @@ python_with_aiosmtpd() {
         return 0
     fi
     local venv="$root/target/smtp-venv"
-    if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
-        log "installing aiosmtpd into $venv"
-        python3 -m venv "$venv" >&2 || die "cannot create a venv (install python3-venv)"
-        "$venv/bin/pip" install -q aiosmtpd >&2 || die "pip install aiosmtpd failed"
+    if [[ -x $venv/bin/python ]] && "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+        echo "$venv/bin/python"
+        return 0
     fi
-    echo "$venv/bin/python"
+    log "installing aiosmtpd into $venv"
+    if python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q aiosmtpd >&2; then
+        echo "$venv/bin/python"
+        return 0
+    fi
+    [[ $EUID -eq 0 ]] || die "cannot install aiosmtpd (pip failed; Debian's python3-aiosmtpd needs root)"
+    log "pip failed; installing Debian's python3-aiosmtpd"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >&2
+    python3 -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd installed, but aiosmtpd does not import"
+    echo python3
 }
 
 port_in_use() {
