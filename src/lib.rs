@@ -17,6 +17,7 @@
 //! - [`report`]: renderers that turn results into text and JSON.
 //! - [`store`]: the knowledge store (SQLite or PostgreSQL), the only place with SQL.
 //! - [`http`]: the one polite, bounded HTTP client every source uses.
+//! - [`notify`]: subscriptions, alert email and the outbox relay.
 //! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
 //! - [`cli`]: the command line.
 
@@ -30,6 +31,7 @@ pub mod finding;
 pub mod http;
 pub mod inventory;
 pub mod matcher;
+pub mod notify;
 pub mod osv;
 pub mod repo;
 pub mod report;

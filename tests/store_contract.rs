@@ -194,6 +194,9 @@ contract!(
     named_repos_are_unique_per_tenant,
     unseen_findings_become_fixed_and_scans_are_recorded,
     outbox_delivery_key_is_queued_once,
+    new_finding_and_its_deliveries_commit_together,
+    relay_claims_lease_fence_and_redrive,
+    concurrent_claims_never_share_a_delivery,
     a_tick_is_claimed_once,
     notice_upsert_is_idempotent_and_follows_modified,
     notice_batches_count_writes_and_packages_find_their_notices,
@@ -672,6 +675,296 @@ async fn outbox_delivery_key_is_queued_once(h: &Harness) {
         .create_subscription(a, &sub("https://hooks.example/a"))
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+fn email_sub(target: &str) -> NewSubscription {
+    NewSubscription {
+        channel: Channel::Email,
+        target: target.into(),
+        filter: json!({"cadence": "immediate"}),
+    }
+}
+
+fn due(subscription_id: i64, key: &str, due_at: DateTime<Utc>) -> DueDelivery {
+    DueDelivery {
+        delivery: NewDelivery {
+            subscription_id,
+            delivery_key: key.into(),
+            payload: json!({"title": key}),
+        },
+        due_at,
+    }
+}
+
+async fn new_finding_and_its_deliveries_commit_together(h: &Harness) {
+    let store = &h.store;
+    let a = store.ensure_tenant("a").await.expect("a");
+    let b = store.ensure_tenant("b").await.expect("b");
+    let repo = store.watch_repo(a, "app", "/srv/app").await.expect("repo");
+    let s1 = store
+        .create_subscription(a, &email_sub("one@example.com"))
+        .await
+        .expect("s1");
+    let s2 = store
+        .create_subscription(a, &email_sub("two@example.com"))
+        .await
+        .expect("s2");
+    let sb = store
+        .create_subscription(b, &email_sub("b@example.com"))
+        .await
+        .expect("sb");
+    let now = at(2026, 3, 1, 0);
+    let deliveries = [due(s1.id, "k1", now), due(s2.id, "k2", now)];
+    let (recorded, queued) = store
+        .record_new_finding_with_deliveries(
+            a,
+            &finding(repo.id, "fp", FindingStatus::New),
+            &deliveries,
+        )
+        .await
+        .expect("record");
+    assert_eq!(recorded.status, FindingStatus::New);
+    assert_eq!(queued, 2);
+    // Recording it again (a rescan) queues nothing: the keys are taken.
+    let (_, again) = store
+        .record_new_finding_with_deliveries(
+            a,
+            &finding(repo.id, "fp", FindingStatus::New),
+            &deliveries,
+        )
+        .await
+        .expect("again");
+    assert_eq!(again, 0);
+    assert_eq!(store.list_deliveries(a).await.expect("list").len(), 2);
+    // Another tenant's subscription rolls the whole transaction back: no finding either.
+    let foreign = [due(s1.id, "k3", now), due(sb.id, "k4", now)];
+    let refused = store
+        .record_new_finding_with_deliveries(
+            a,
+            &finding(repo.id, "other", FindingStatus::New),
+            &foreign,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::MissingReference(_))),
+        "{refused:?}"
+    );
+    let findings = store
+        .list_findings(a, &FindingFilter::default())
+        .await
+        .expect("findings");
+    assert!(
+        findings.iter().all(|f| f.fingerprint != "other"),
+        "rolled back"
+    );
+    assert_eq!(
+        store.list_deliveries(a).await.expect("list").len(),
+        2,
+        "rolled back"
+    );
+    assert!(store.list_deliveries(b).await.expect("b").is_empty());
+}
+
+async fn relay_claims_lease_fence_and_redrive(h: &Harness) {
+    let store = &h.store;
+    let a = store.ensure_tenant("a").await.expect("a");
+    let b = store.ensure_tenant("b").await.expect("b");
+    let repo = store.watch_repo(a, "app", "/srv/app").await.expect("repo");
+    let s = store
+        .create_subscription(a, &email_sub("one@example.com"))
+        .await
+        .expect("s");
+    let now = at(2026, 3, 1, 0);
+    let later = at(2026, 3, 2, 0);
+    store
+        .record_new_finding_with_deliveries(
+            a,
+            &finding(repo.id, "fp", FindingStatus::New),
+            &[due(s.id, "now", now), due(s.id, "tomorrow", later)],
+        )
+        .await
+        .expect("record");
+    let lease_until = at(2026, 3, 1, 1);
+    // Only what is due is claimed; another tenant claims nothing of A's.
+    assert!(
+        store
+            .claim_due_deliveries(b, now, lease_until, 10)
+            .await
+            .expect("b")
+            .is_empty()
+    );
+    let claimed = store
+        .claim_due_deliveries(a, now, lease_until, 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let first = &claimed[0];
+    assert_eq!((first.delivery_key.as_str(), first.attempts), ("now", 1));
+    // While leased, nobody else gets it.
+    assert!(
+        store
+            .claim_due_deliveries(a, now, lease_until, 10)
+            .await
+            .expect("c")
+            .is_empty()
+    );
+    // The lease runs out; a second worker claims it with a newer fencing token.
+    let expired = at(2026, 3, 1, 2);
+    let second = store
+        .claim_due_deliveries(a, expired, at(2026, 3, 1, 3), 10)
+        .await
+        .expect("reclaim");
+    assert_eq!(second.len(), 1);
+    assert!(second[0].fence > first.fence);
+    assert_eq!(second[0].attempts, 2);
+    // The late first worker is fenced out; the second records its outcome.
+    let sent = DeliveryOutcome::Sent { at: expired };
+    assert!(
+        !store
+            .finish_delivery(a, first.id, first.fence, &sent)
+            .await
+            .expect("late")
+    );
+    let retry = DeliveryOutcome::Retry {
+        error: "451 busy".into(),
+        next_attempt_at: at(2026, 3, 1, 5),
+    };
+    assert!(
+        store
+            .finish_delivery(a, first.id, second[0].fence, &retry)
+            .await
+            .expect("retry")
+    );
+    let row = |list: Vec<Delivery>| {
+        list.into_iter()
+            .find(|d| d.delivery_key == "now")
+            .expect("row")
+    };
+    let listed = row(store.list_deliveries(a).await.expect("list"));
+    assert_eq!(listed.status, "pending");
+    assert_eq!(listed.last_error.as_deref(), Some("451 busy"));
+    assert_eq!(listed.next_attempt_at, at(2026, 3, 1, 5));
+    // Not due before its next attempt; due after.
+    assert!(
+        store
+            .claim_due_deliveries(a, at(2026, 3, 1, 4), at(2026, 3, 1, 6), 10)
+            .await
+            .expect("early")
+            .is_empty()
+    );
+    let third = store
+        .claim_due_deliveries(a, at(2026, 3, 1, 5), at(2026, 3, 1, 6), 10)
+        .await
+        .expect("due");
+    assert_eq!(third.len(), 1);
+    let dead = DeliveryOutcome::Dead {
+        error: "550 no such user".into(),
+    };
+    assert!(
+        store
+            .finish_delivery(a, third[0].id, third[0].fence, &dead)
+            .await
+            .expect("dead")
+    );
+    // A second outcome for the same claim changes nothing (the row is no longer pending).
+    assert!(
+        !store
+            .finish_delivery(a, third[0].id, third[0].fence, &sent)
+            .await
+            .expect("twice")
+    );
+    let listed = row(store.list_deliveries(a).await.expect("list"));
+    assert_eq!((listed.status.as_str(), listed.attempts), ("dead", 3));
+    // Dead letters are not claimed; redrive makes one due again, keeping key and attempts.
+    let t = at(2026, 3, 1, 7);
+    assert!(
+        store
+            .claim_due_deliveries(a, t, at(2026, 3, 1, 8), 10)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    assert!(
+        !store
+            .redrive_delivery(b, third[0].id, t)
+            .await
+            .expect("other tenant")
+    );
+    assert!(
+        store
+            .redrive_delivery(a, third[0].id, t)
+            .await
+            .expect("redrive")
+    );
+    assert!(
+        !store
+            .redrive_delivery(a, third[0].id, t)
+            .await
+            .expect("not dead now")
+    );
+    let fourth = store
+        .claim_due_deliveries(a, t, at(2026, 3, 1, 8), 10)
+        .await
+        .expect("again");
+    assert_eq!(fourth.len(), 1);
+    assert_eq!(
+        (fourth[0].delivery_key.as_str(), fourth[0].attempts),
+        ("now", 4)
+    );
+    assert!(
+        store
+            .finish_delivery(a, fourth[0].id, fourth[0].fence, &sent)
+            .await
+            .expect("sent")
+    );
+    let listed = row(store.list_deliveries(a).await.expect("list"));
+    assert_eq!(listed.status, "sent");
+    assert_eq!(listed.last_error, None);
+}
+
+async fn concurrent_claims_never_share_a_delivery(h: &Harness) {
+    let store = &h.store;
+    let a = store.ensure_tenant("a").await.expect("a");
+    let repo = store.watch_repo(a, "app", "/srv/app").await.expect("repo");
+    let s = store
+        .create_subscription(a, &email_sub("one@example.com"))
+        .await
+        .expect("s");
+    let now = at(2026, 3, 1, 0);
+    for n in 0..20 {
+        let key = format!("k{n}");
+        store
+            .record_new_finding_with_deliveries(
+                a,
+                &finding(repo.id, &key, FindingStatus::New),
+                &[due(s.id, &key, now)],
+            )
+            .await
+            .expect("record");
+    }
+    let lease = at(2026, 3, 1, 1);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_due_deliveries(a, now, lease, 8).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for worker in workers {
+        ids.extend(
+            worker
+                .await
+                .expect("join")
+                .expect("claim")
+                .into_iter()
+                .map(|c| c.id),
+        );
+    }
+    let claimed = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "no delivery was claimed twice");
+    assert_eq!(claimed, 20, "every due delivery was claimed by someone");
 }
 
 async fn a_tick_is_claimed_once(h: &Harness) {

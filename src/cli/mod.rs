@@ -4,6 +4,7 @@
 mod advisory_store;
 mod crawl;
 mod db;
+mod deliveries;
 mod feeds;
 mod findings;
 mod inventory;
@@ -11,6 +12,7 @@ mod notices;
 mod progress;
 mod rescan;
 mod scan;
+mod subscribe;
 mod watch;
 mod watch_source;
 
@@ -50,6 +52,10 @@ enum Command {
     Watch(watch::WatchArgs),
     Rescan(rescan::RescanArgs),
     Findings(findings::FindingsArgs),
+    Subscribe(subscribe::SubscribeArgs),
+    Unsubscribe(subscribe::UnsubscribeArgs),
+    Subscriptions(subscribe::SubscriptionsArgs),
+    Deliveries(deliveries::DeliveriesArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -65,6 +71,10 @@ pub fn main() -> ExitCode {
         Command::Watch(args) => watch::run(args),
         Command::Rescan(args) => rescan::run(args),
         Command::Findings(args) => findings::run(args),
+        Command::Subscribe(args) => subscribe::subscribe(args),
+        Command::Unsubscribe(args) => subscribe::unsubscribe(args),
+        Command::Subscriptions(args) => subscribe::list(args),
+        Command::Deliveries(args) => deliveries::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

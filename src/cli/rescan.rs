@@ -5,11 +5,16 @@
 //! recorded `new`/`open` but absent from this scan → `fixed`; `fixed` and seen again → `new`
 //! again, keeping the original first_seen (so "new" means "needs attention again", while the
 //! history still shows when it first appeared). `suppressed` stays suppressed.
+//!
+//! A `new` finding queues one delivery per matching subscription in the same transaction
+//! (the outbox). Its key is (subscription, fingerprint), so a finding that was fixed and came
+//! back is not emailed again.
 
 use super::watch::{Scope, display_name, find_repo, scan_dir, with_store};
 use super::watch_source::{WatchSource, redact, sync_checkout};
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::finding::Finding;
+use crate::notify::subscription::deliveries_for;
 use crate::rules::Rule;
 use crate::scan::{self, ScanOptions};
 use crate::store::{
@@ -145,6 +150,8 @@ async fn rescan_one(
     let seen_at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
     let unique: BTreeMap<&str, &Finding> =
         report.findings.iter().map(|f| (f.id.as_str(), f)).collect();
+    let subscriptions = store.list_subscriptions(tenant).await?;
+    let repo_name = display_name(repo);
     let mut counts = Counts::default();
     for finding in unique.values() {
         let status = next_status(known.get(&finding.id).copied());
@@ -153,9 +160,16 @@ async fn rescan_one(
             FindingStatus::Open => counts.open += 1,
             FindingStatus::Fixed | FindingStatus::Suppressed => {}
         }
-        store
-            .upsert_finding(tenant, &upsert(repo.id, finding, status, seen_at))
-            .await?;
+        let record = upsert(repo.id, finding, status, seen_at);
+        if status == FindingStatus::New {
+            // The finding and the promise to tell its subscribers commit together (outbox).
+            let deliveries = deliveries_for(&subscriptions, &repo_name, &record, Utc::now());
+            store
+                .record_new_finding_with_deliveries(tenant, &record, &deliveries)
+                .await?;
+        } else {
+            store.upsert_finding(tenant, &record).await?;
+        }
     }
     counts.fixed = store.mark_unseen_fixed(tenant, repo.id, seen_at).await?;
     Ok(counts)

@@ -28,6 +28,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_watch.sql"),
         postgres: include_str!("../../migrations/postgres/0002_watch.sql"),
     },
+    Step {
+        version: 3,
+        description: "relay",
+        sqlite: include_str!("../../migrations/sqlite/0003_relay.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_relay.sql"),
+    },
 ];
 
 /// The highest version this build carries.

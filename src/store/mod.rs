@@ -333,6 +333,53 @@ impl Store {
         dispatch!(self.list_deliveries(tenant))
     }
 
+    /// Records a finding (as [`Store::upsert_finding`]) and queues its deliveries in the same
+    /// transaction: a finding is never recorded without the promise to tell its subscribers.
+    /// Keys already queued are skipped; returns the finding and how many were queued.
+    pub async fn record_new_finding_with_deliveries(
+        &self,
+        tenant: TenantId,
+        finding: &FindingUpsert,
+        deliveries: &[DueDelivery],
+    ) -> Result<(Finding, u64), StoreError> {
+        dispatch!(self.record_new_finding_with_deliveries(tenant, finding, deliveries))
+    }
+
+    /// Leases up to `limit` deliveries due at `now` until `lease_until`, counting an attempt and
+    /// bumping each one's fencing token. Never call it inside a send: claim, commit, then send.
+    pub async fn claim_due_deliveries(
+        &self,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        dispatch!(self.claim_due_deliveries(tenant, now, lease_until, limit))
+    }
+
+    /// Records how a claimed delivery went; `false` (and nothing written) when the claim was
+    /// fenced out: its lease ran out and another claim took the row since.
+    pub async fn finish_delivery(
+        &self,
+        tenant: TenantId,
+        delivery_id: i64,
+        fence: i64,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.finish_delivery(tenant, delivery_id, fence, outcome))
+    }
+
+    /// Makes a dead delivery due at `now` again (same key, attempts kept); `false` when the
+    /// tenant has no such dead delivery.
+    pub async fn redrive_delivery(
+        &self,
+        tenant: TenantId,
+        delivery_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.redrive_delivery(tenant, delivery_id, now))
+    }
+
     // ---- schedules (shared)
 
     /// Creates or updates a schedule (5-field cron expression and time zone).

@@ -370,6 +370,114 @@ impl PgStore {
         Ok(rows.into_iter().map(delivery_from_row).collect())
     }
 
+    pub(super) async fn record_new_finding_with_deliveries(
+        &self,
+        tenant: TenantId,
+        f: &FindingUpsert,
+        deliveries: &[DueDelivery],
+    ) -> Result<(Finding, u64), StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row: FindingRow = sqlx::query_as(sql::UPSERT_FINDING)
+            .bind(tenant.get())
+            .bind(f.repo_id)
+            .bind(&f.fingerprint)
+            .bind(&f.rule_id)
+            .bind(&f.severity)
+            .bind(&f.title)
+            .bind(&f.path)
+            .bind(f.line)
+            .bind(f.seen_at)
+            .bind(f.status.as_str())
+            .bind(Json(&f.details))
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut queued = 0;
+        for d in deliveries {
+            let row: Option<(i64,)> = sqlx::query_as(sql::ENQUEUE_DELIVERY_AT)
+                .bind(tenant.get())
+                .bind(d.delivery.subscription_id)
+                .bind(&d.delivery.delivery_key)
+                .bind(Json(&d.delivery.payload))
+                .bind(d.due_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+            queued += u64::from(row.is_some());
+        }
+        tx.commit().await?;
+        Ok((finding_from_row(row)?, queued))
+    }
+
+    pub(super) async fn claim_due_deliveries(
+        &self,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows: Vec<ClaimedRow> = sqlx::query_as(sql::CLAIM_DUE_POSTGRES)
+            .bind(tenant.get())
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(claimed_from_row).collect())
+    }
+
+    pub(super) async fn finish_delivery(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        fence: i64,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool, StoreError> {
+        let (status, error, next, sent) = match outcome {
+            DeliveryOutcome::Sent { at } => ("sent", None, None, Some(*at)),
+            DeliveryOutcome::Retry {
+                error,
+                next_attempt_at,
+            } => (
+                "pending",
+                Some(error.as_str()),
+                Some(*next_attempt_at),
+                None,
+            ),
+            DeliveryOutcome::Dead { error } => ("dead", Some(error.as_str()), None, None),
+        };
+        let mut tx = self.tenant_tx(tenant).await?;
+        let done = sqlx::query(sql::FINISH_DELIVERY)
+            .bind(tenant.get())
+            .bind(id)
+            .bind(fence)
+            .bind(status)
+            .bind(error)
+            .bind(next)
+            .bind(sent)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn redrive_delivery(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let done = sqlx::query(sql::REDRIVE_DELIVERY)
+            .bind(tenant.get())
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub(super) async fn ensure_schedule(
         &self,
         id: &str,

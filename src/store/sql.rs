@@ -84,7 +84,46 @@ pub const ENQUEUE_DELIVERY: &str = "INSERT INTO deliveries \
      ON CONFLICT (tenant_id, delivery_key) DO NOTHING RETURNING id";
 
 pub const LIST_DELIVERIES: &str = "SELECT id, subscription_id, delivery_key, payload, status, \
-     attempts FROM deliveries WHERE tenant_id = $1 ORDER BY id";
+     attempts, last_error, next_attempt_at FROM deliveries WHERE tenant_id = $1 ORDER BY id";
+
+/// [`ENQUEUE_DELIVERY`] with an explicit due time (`$5`): a daily or weekly subscription's
+/// delivery waits for its period's end.
+pub const ENQUEUE_DELIVERY_AT: &str = "INSERT INTO deliveries \
+     (tenant_id, subscription_id, delivery_key, payload, next_attempt_at) \
+     VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (tenant_id, delivery_key) DO NOTHING RETURNING id";
+
+/// Leases up to `$4` due deliveries until `$3`: pending, due by `$2`, and not leased by a
+/// worker whose lease still runs. Every claim counts an attempt and bumps the fencing token.
+/// The lock clause is `FOR UPDATE SKIP LOCKED` on PostgreSQL (concurrent relays take different
+/// rows) and empty on SQLite (one writer; the caller's `BEGIN IMMEDIATE` serialises claims).
+macro_rules! claim_due {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE deliveries SET fence = fence + 1, attempts = attempts + 1, lease_until = $3 \
+             WHERE tenant_id = $1 AND id IN (SELECT id FROM deliveries WHERE tenant_id = $1 \
+             AND status = 'pending' AND next_attempt_at <= $2 \
+             AND (lease_until IS NULL OR lease_until <= $2) \
+             ORDER BY next_attempt_at, id LIMIT $4 ",
+            $lock,
+            ") RETURNING id, subscription_id, delivery_key, payload, attempts, fence"
+        )
+    };
+}
+
+pub const CLAIM_DUE_POSTGRES: &str = claim_due!("FOR UPDATE SKIP LOCKED");
+pub const CLAIM_DUE_SQLITE: &str = claim_due!("");
+
+/// Records an outcome, only while `$3` is still the row's fencing token (a newer claim wins).
+/// `$4` status, `$5` last error, `$6` next attempt (kept when NULL), `$7` sent at.
+pub const FINISH_DELIVERY: &str = "UPDATE deliveries SET status = $4, last_error = $5, \
+     next_attempt_at = COALESCE($6, next_attempt_at), sent_at = $7, lease_until = NULL \
+     WHERE tenant_id = $1 AND id = $2 AND fence = $3 AND status = 'pending'";
+
+/// A dead letter becomes due again at `$3`, keeping its key and its attempt count.
+pub const REDRIVE_DELIVERY: &str = "UPDATE deliveries SET status = 'pending', \
+     next_attempt_at = $3, lease_until = NULL \
+     WHERE tenant_id = $1 AND id = $2 AND status = 'dead'";
 
 // ---- schedules and ticks (shared)
 
@@ -183,6 +222,10 @@ mod tests {
             LIST_SUBSCRIPTIONS,
             DELETE_SUBSCRIPTION,
             LIST_DELIVERIES,
+            FINISH_DELIVERY,
+            REDRIVE_DELIVERY,
+            CLAIM_DUE_POSTGRES,
+            CLAIM_DUE_SQLITE,
         ] {
             assert!(sql.contains("WHERE tenant_id = $1"), "{sql}");
         }

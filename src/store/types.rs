@@ -205,6 +205,13 @@ pub struct NewDelivery {
     pub payload: Value,
 }
 
+/// A delivery queued together with the reason for it, due at `due_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueDelivery {
+    pub delivery: NewDelivery,
+    pub due_at: DateTime<Utc>,
+}
+
 /// What [`super::Store::enqueue_delivery`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {
@@ -223,6 +230,39 @@ pub struct Delivery {
     pub payload: Value,
     pub status: String,
     pub attempts: i64,
+    /// Why the last attempt failed (cleared when one succeeds).
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// A delivery the relay leased: it may send it until `lease_until`, and records the outcome
+/// with `fence`, which the next claim of the same row increments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub delivery_key: String,
+    pub payload: Value,
+    /// Including this one.
+    pub attempts: i64,
+    pub fence: i64,
+}
+
+/// What sending a claimed delivery came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Sent {
+        at: DateTime<Utc>,
+    },
+    /// A transient failure: due again at `next_attempt_at`.
+    Retry {
+        error: String,
+        next_attempt_at: DateTime<Utc>,
+    },
+    /// A permanent failure, or attempts used up: a dead letter until redriven.
+    Dead {
+        error: String,
+    },
 }
 
 /// What kind of knowledge a notice carries.
@@ -423,10 +463,20 @@ pub(super) fn subscription_from_row(row: SubscriptionRow) -> Result<Subscription
     })
 }
 
-pub(super) type DeliveryRow = (i64, i64, String, sqlx::types::Json<Value>, String, i64);
+pub(super) type DeliveryRow = (
+    i64,
+    i64,
+    String,
+    sqlx::types::Json<Value>,
+    String,
+    i64,
+    Option<String>,
+    DateTime<Utc>,
+);
 
 pub(super) fn delivery_from_row(row: DeliveryRow) -> Delivery {
-    let (id, subscription_id, delivery_key, payload, status, attempts) = row;
+    let (id, subscription_id, delivery_key, payload, status, attempts, last_error, next_attempt_at) =
+        row;
     Delivery {
         id,
         subscription_id,
@@ -434,6 +484,22 @@ pub(super) fn delivery_from_row(row: DeliveryRow) -> Delivery {
         payload: payload.0,
         status,
         attempts,
+        last_error,
+        next_attempt_at,
+    }
+}
+
+pub(super) type ClaimedRow = (i64, i64, String, sqlx::types::Json<Value>, i64, i64);
+
+pub(super) fn claimed_from_row(row: ClaimedRow) -> ClaimedDelivery {
+    let (id, subscription_id, delivery_key, payload, attempts, fence) = row;
+    ClaimedDelivery {
+        id,
+        subscription_id,
+        delivery_key,
+        payload: payload.0,
+        attempts,
+        fence,
     }
 }
 
