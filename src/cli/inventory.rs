@@ -6,9 +6,9 @@ use crate::report::{self, Format};
 use anyhow::Context;
 use std::path::PathBuf;
 
-/// List every dependency and runtime pin the repository declares or locks, grouped by the
-/// file that declares it.
+/// List every dependency and runtime pin a repository declares or locks, by file.
 ///
+/// Groups entries by the file that declares them, with totals per ecosystem.
 /// Reads npm, PyPI, crates.io, Go, RubyGems, Packagist and GitHub Actions manifests and
 /// lockfiles plus runtime pins (.nvmrc, .python-version, requires-python, Dockerfile FROM, ...).
 /// Honours .gitignore and skips node_modules, vendor, .venv and .git. Files it cannot read are
