@@ -12,6 +12,7 @@
 //! do that job.
 
 mod config;
+mod knowledge;
 mod lock;
 mod migrations;
 mod postgres;
