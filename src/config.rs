@@ -33,7 +33,7 @@ use toml::Spanned;
 pub const FILE_NAME: &str = "ecowatch.toml";
 
 /// Top-level tables reserved for later features: accepted, kept as written, not yet read.
-pub const RESERVED_TABLES: &[&str] = &["store", "sources", "notify", "schedule"];
+pub const RESERVED_TABLES: &[&str] = &["store", "sources", "notify", "schedule", "serve"];
 
 /// The file as written, with spans for error messages.
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +51,8 @@ pub struct RawConfig {
     pub notify: Option<toml::Value>,
     #[serde(default)]
     pub schedule: Option<toml::Value>,
+    #[serde(default)]
+    pub serve: Option<toml::Value>,
 }
 
 /// `[scan]` as written.
@@ -260,6 +262,7 @@ impl Validator<'_> {
             ("sources", raw.sources),
             ("notify", raw.notify),
             ("schedule", raw.schedule),
+            ("serve", raw.serve),
         ] {
             if let Some(value) = value {
                 reserved.insert(name.to_string(), value);

@@ -11,3 +11,4 @@ pub mod email;
 pub mod relay;
 pub mod smtp;
 pub mod subscription;
+pub mod unsubscribe;
