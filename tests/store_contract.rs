@@ -1227,7 +1227,11 @@ async fn source_crawl_state_round_trips(h: &Harness) {
     state.last_error_at = Some(at(2026, 1, 2, 0));
     state.last_error = Some("HTTP 503".into());
     store.put_source(&state).await.expect("put again");
-    assert_eq!(store.get_source("osv").await.expect("get"), Some(state));
+    assert_eq!(
+        store.get_source("osv").await.expect("get"),
+        Some(state.clone())
+    );
+    assert!(store.list_sources().await.expect("list").contains(&state));
 }
 
 // ------------------------------------------------------------------ PostgreSQL-only checks

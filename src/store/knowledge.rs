@@ -111,6 +111,13 @@ macro_rules! knowledge_methods {
             Ok(row.map(source_from_row))
         }
 
+        pub(super) async fn list_sources(&self) -> Result<Vec<SourceState>, StoreError> {
+            let rows: Vec<SourceRow> = sqlx::query_as(sql::LIST_SOURCES)
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(rows.into_iter().map(source_from_row).collect())
+        }
+
         pub(super) async fn put_source(&self, s: &SourceState) -> Result<(), StoreError> {
             sqlx::query(sql::PUT_SOURCE)
                 .bind(&s.id)

@@ -454,6 +454,11 @@ impl Store {
         dispatch!(self.get_source(id))
     }
 
+    /// Every source's crawl state, by id (`ecowatch sources`, the digest's staleness warning).
+    pub async fn list_sources(&self) -> Result<Vec<SourceState>, StoreError> {
+        dispatch!(self.list_sources())
+    }
+
     /// Creates or replaces a source's crawl state.
     pub async fn put_source(&self, state: &SourceState) -> Result<(), StoreError> {
         dispatch!(self.put_source(state))

@@ -184,6 +184,8 @@ pub const NOTICE_IDS_FOR_PACKAGE: &str =
 pub const GET_SOURCE: &str = "SELECT id, kind, url, cursor, watermark, etag, last_modified, \
      last_success_at, last_error_at, last_error FROM sources WHERE id = $1";
 
+pub const LIST_SOURCES: &str = "SELECT id, kind, url, cursor, watermark, etag, last_modified, \
+     last_success_at, last_error_at, last_error FROM sources ORDER BY id";
 pub const PUT_SOURCE: &str = "INSERT INTO sources \
      (id, kind, url, cursor, watermark, etag, last_modified, last_success_at, last_error_at, \
       last_error, updated_at) \
