@@ -19,6 +19,7 @@
 //! - [`http`]: the one polite, bounded HTTP client every source uses.
 //! - [`notify`]: subscriptions, alert email and the outbox relay.
 //! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
+//! - [`serve`]: the scheduled service: ticks under leases, health and metrics.
 //! - [`cli`]: the command line.
 
 pub mod cli;
@@ -37,6 +38,7 @@ pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod source;
 pub mod store;
 pub mod suppress;

@@ -97,7 +97,10 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
 /// The working trees of the tenant's watched repositories: local paths as stored, git URLs as
 /// their cached clones (`rescan` keeps them fetched). A clone not made yet is skipped with a
 /// warning; no repository at all is an error that says how to add one.
-async fn watched_paths(store: &Store, tenant_name: &str) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) async fn watched_paths(
+    store: &Store,
+    tenant_name: &str,
+) -> anyhow::Result<Vec<PathBuf>> {
     let tenant = store.ensure_tenant(tenant_name).await?;
     let repos = store.list_repos(tenant).await?;
     if repos.is_empty() {
@@ -123,8 +126,8 @@ async fn watched_paths(store: &Store, tenant_name: &str) -> anyhow::Result<Vec<P
     Ok(paths)
 }
 
-/// The OSV queries for every repository's inventory.
-fn queries_for_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<Query>> {
+/// The OSV queries for every repository's inventory (also `serve`'s crawl schedule).
+pub(crate) fn queries_for_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<Query>> {
     let options = InventoryOptions::default();
     let mut dependencies = Vec::new();
     for path in paths {

@@ -2,7 +2,7 @@
 //! returns the exit code it wants; errors become exit code 2 with the whole cause chain.
 
 mod advisory_store;
-mod crawl;
+pub(crate) mod crawl;
 mod db;
 mod deliveries;
 mod feeds;
@@ -10,8 +10,9 @@ mod findings;
 mod inventory;
 mod notices;
 mod progress;
-mod rescan;
+pub(crate) mod rescan;
 mod scan;
+mod serve;
 mod subscribe;
 mod watch;
 mod watch_source;
@@ -56,6 +57,7 @@ enum Command {
     Unsubscribe(subscribe::UnsubscribeArgs),
     Subscriptions(subscribe::SubscriptionsArgs),
     Deliveries(deliveries::DeliveriesArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Unsubscribe(args) => subscribe::unsubscribe(args),
         Command::Subscriptions(args) => subscribe::list(args),
         Command::Deliveries(args) => deliveries::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

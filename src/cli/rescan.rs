@@ -51,10 +51,10 @@ pub struct RescanArgs {
 
 /// What one repository's rescan changed.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Counts {
-    new: usize,
-    open: usize,
-    fixed: u64,
+pub(crate) struct Counts {
+    pub new: usize,
+    pub open: usize,
+    pub fixed: u64,
 }
 
 pub fn run(args: RescanArgs) -> anyhow::Result<u8> {
@@ -64,56 +64,89 @@ pub fn run(args: RescanArgs) -> anyhow::Result<u8> {
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let scope = args.scope.clone();
     with_store(&scope, |store, tenant| async move {
-        let repos = store.list_repos(tenant).await?;
-        let repos = match &args.repo {
-            Some(name) => vec![find_repo(&repos, name)?],
-            None => repos,
-        };
-        if repos.is_empty() {
-            eprintln!("no watched repositories (add one with `ecowatch watch add PATH|GIT_URL`)");
-        }
-        let mut failed = 0usize;
-        for repo in &repos {
-            let started_at = Utc::now();
-            let outcome = rescan_one(&store, tenant, &args.scope.tenant, repo, &rules, today).await;
-            let name = display_name(repo);
-            let record = match &outcome {
-                Ok(counts) => {
-                    println!(
-                        "{name}: {} new, {} open, {} fixed",
-                        counts.new, counts.open, counts.fixed
-                    );
-                    ScanRecord {
-                        repo_id: repo.id,
-                        started_at,
-                        finished_at: Utc::now(),
-                        status: "ok".into(),
-                        error: None,
-                        summary: json!({
-                            "new": counts.new, "open": counts.open, "fixed": counts.fixed,
-                        }),
-                    }
-                }
-                Err(err) => {
-                    failed += 1;
-                    let message = redact(&format!("{err:#}"));
-                    eprintln!("{name}: failed: {message}");
-                    ScanRecord {
-                        repo_id: repo.id,
-                        started_at,
-                        finished_at: Utc::now(),
-                        status: "failed".into(),
-                        error: Some(message),
-                        summary: json!({}),
-                    }
-                }
-            };
-            if let Err(err) = store.record_scan(tenant, &record).await {
-                eprintln!("{name}: warning: cannot record the scan: {err}");
-            }
-        }
+        let failed = rescan_tenant(
+            &store,
+            tenant,
+            &args.scope.tenant,
+            args.repo.as_deref(),
+            &rules,
+            today,
+            &|name, outcome| match outcome {
+                Ok(counts) => println!(
+                    "{name}: {} new, {} open, {} fixed",
+                    counts.new, counts.open, counts.fixed
+                ),
+                Err(message) => eprintln!("{name}: failed: {message}"),
+            },
+        )
+        .await?;
         Ok(if failed > 0 { EXIT_ERROR } else { EXIT_OK })
     })
+}
+
+/// The bundled rules a rescan runs (what `serve`'s rescan schedule loads each tick).
+pub(crate) fn load_rules() -> anyhow::Result<Vec<Rule>> {
+    super::scan::load(None)
+}
+
+/// Rescans the tenant's repositories (or the one called `only`), recording each scan; returns
+/// how many failed. `report` hears each repository's outcome as it finishes. `rescan` and
+/// `serve`'s rescan schedule both run this.
+pub(crate) async fn rescan_tenant(
+    store: &Store,
+    tenant: TenantId,
+    tenant_name: &str,
+    only: Option<&str>,
+    rules: &[Rule],
+    today: NaiveDate,
+    report: &(dyn Fn(&str, Result<&Counts, &str>) + Sync),
+) -> anyhow::Result<usize> {
+    let repos = store.list_repos(tenant).await?;
+    let repos = match only {
+        Some(name) => vec![find_repo(&repos, name)?],
+        None => repos,
+    };
+    if repos.is_empty() {
+        eprintln!("no watched repositories (add one with `ecowatch watch add PATH|GIT_URL`)");
+    }
+    let mut failed = 0usize;
+    for repo in &repos {
+        let started_at = Utc::now();
+        let outcome = rescan_one(store, tenant, tenant_name, repo, rules, today).await;
+        let name = display_name(repo);
+        let record = match &outcome {
+            Ok(counts) => {
+                report(&name, Ok(counts));
+                ScanRecord {
+                    repo_id: repo.id,
+                    started_at,
+                    finished_at: Utc::now(),
+                    status: "ok".into(),
+                    error: None,
+                    summary: json!({
+                        "new": counts.new, "open": counts.open, "fixed": counts.fixed,
+                    }),
+                }
+            }
+            Err(err) => {
+                failed += 1;
+                let message = redact(&format!("{err:#}"));
+                report(&name, Err(&message));
+                ScanRecord {
+                    repo_id: repo.id,
+                    started_at,
+                    finished_at: Utc::now(),
+                    status: "failed".into(),
+                    error: Some(message),
+                    summary: json!({}),
+                }
+            }
+        };
+        if let Err(err) = store.record_scan(tenant, &record).await {
+            eprintln!("{name}: warning: cannot record the scan: {err}");
+        }
+    }
+    Ok(failed)
 }
 
 async fn rescan_one(

@@ -34,6 +34,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_relay.sql"),
         postgres: include_str!("../../migrations/postgres/0003_relay.sql"),
     },
+    Step {
+        version: 5,
+        description: "operator_alerts",
+        sqlite: include_str!("../../migrations/sqlite/0005_operator_alerts.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_operator_alerts.sql"),
+    },
 ];
 
 /// The highest version this build carries.

@@ -15,15 +15,21 @@ mod config;
 mod knowledge;
 mod lock;
 mod migrations;
+mod operator_alerts;
+mod outbox_stats;
 mod postgres;
 mod sql;
 mod sqlite;
+mod tenants;
+mod ticks;
 mod types;
 
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use tenants::Tenant;
+pub use ticks::{ClaimedTick, TickRecord, TickStatus};
 pub use types::*;
 
 use crate::ecosystem::Ecosystem;

@@ -1,0 +1,211 @@
+//! What each schedule runs: the same library code the CLI commands run, for every tenant this
+//! service works on. A job returns a one-line summary, or an error for the tick's `last_error`.
+
+use super::config::Job;
+use crate::http::{HttpClient, HttpConfig};
+use crate::notify::relay::{self, RelaySettings};
+use crate::notify::smtp::{self, Mailer, SendError, SmtpConfig};
+use crate::source::osv;
+use crate::store::{Store, Tenant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Test-only: every job first sleeps this many milliseconds, so a test can kill the replica
+/// holding a tick's lease while the job runs. Never set it in production.
+pub const ENV_TEST_JOB_DELAY_MS: &str = "ECOWATCH_TEST_JOB_DELAY_MS";
+
+/// Why a job failed; the message goes into the tick's `last_error` and the log.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct JobError(String);
+
+impl JobError {
+    fn new(message: impl Into<String>) -> Self {
+        JobError(cap(message.into()))
+    }
+}
+
+/// Error messages are stored and logged: keep them to a line of reasonable length.
+fn cap(message: String) -> String {
+    let line: String = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect();
+    line
+}
+
+/// What the jobs need, shared by every tick.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    pub store: Store,
+    /// `None`: every tenant in the database.
+    pub tenants: Option<Vec<String>>,
+    /// See [`ENV_TEST_JOB_DELAY_MS`].
+    pub test_delay: Option<Duration>,
+}
+
+impl JobContext {
+    pub fn new(store: Store, tenants: Option<Vec<String>>) -> Self {
+        let test_delay = std::env::var(ENV_TEST_JOB_DELAY_MS)
+            .ok()
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .map(Duration::from_millis);
+        JobContext {
+            store,
+            tenants,
+            test_delay,
+        }
+    }
+
+    /// The tenants this service works on, by name.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, JobError> {
+        let all = self
+            .store
+            .list_tenants()
+            .await
+            .map_err(|e| JobError::new(format!("cannot list tenants: {e}")))?;
+        Ok(match &self.tenants {
+            None => all,
+            Some(names) => all
+                .into_iter()
+                .filter(|t| names.iter().any(|n| n == &t.name))
+                .collect(),
+        })
+    }
+}
+
+/// Runs `job` once.
+pub async fn run(job: Job, ctx: &JobContext) -> Result<String, JobError> {
+    if let Some(delay) = ctx.test_delay {
+        tokio::time::sleep(delay).await;
+    }
+    match job {
+        Job::Crawl => crawl(ctx).await,
+        Job::Rescan => rescan(ctx).await,
+        Job::Relay => relay(ctx).await,
+        Job::Digest => Ok(digest(ctx)),
+    }
+}
+
+/// The OSV crawl for the packages of every watched repository (`ecowatch crawl --source osv`).
+async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
+    let url = std::env::var(osv::ENV_OSV_URL).unwrap_or_else(|_| osv::DEFAULT_OSV_URL.into());
+    let base = osv::base_url(&url).map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
+    let http_config = HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?;
+    let http = HttpClient::new(http_config).map_err(|e| JobError::new(e.to_string()))?;
+    let mut paths = Vec::new();
+    for tenant in ctx.tenants().await? {
+        let repos = ctx
+            .store
+            .list_repos(tenant.id)
+            .await
+            .map_err(|e| JobError::new(e.to_string()))?;
+        if repos.is_empty() {
+            continue;
+        }
+        let found = crate::cli::crawl::watched_paths(&ctx.store, &tenant.name)
+            .await
+            .map_err(|e| JobError::new(format!("{e:#}")))?;
+        paths.extend(found);
+    }
+    if paths.is_empty() {
+        return Ok("no watched repositories".into());
+    }
+    // Reading every inventory is CPU and file work: off the async threads.
+    let queries = tokio::task::spawn_blocking(move || crate::cli::crawl::queries_for_paths(&paths))
+        .await
+        .map_err(|_| JobError::new("the inventory stopped unexpectedly"))?
+        .map_err(|e| JobError::new(format!("{e:#}")))?;
+    let report = osv::crawl(&http, &ctx.store, &base, queries, &|_| {})
+        .await
+        .map_err(|e| JobError::new(format!("cannot record the crawl state: {e}")))?;
+    let s = &report.summary;
+    let summary = format!(
+        "osv: {} requests, {} new, {} updated, {} unchanged, {} errors",
+        s.requests,
+        s.new,
+        s.updated,
+        s.unchanged,
+        s.errors.len()
+    );
+    match report.fatal {
+        Some(fatal) => Err(JobError::new(format!("{summary}; stopped: {fatal}"))),
+        None if !s.errors.is_empty() => Err(JobError::new(summary)),
+        None => Ok(summary),
+    }
+}
+
+/// Every tenant's watched repositories, scanned and recorded (`ecowatch rescan`).
+async fn rescan(ctx: &JobContext) -> Result<String, JobError> {
+    let rules = crate::cli::rescan::load_rules().map_err(|e| JobError::new(format!("{e:#}")))?;
+    let today = chrono::Local::now().date_naive();
+    let repos = AtomicUsize::new(0);
+    let mut failed = 0usize;
+    for tenant in ctx.tenants().await? {
+        let name = tenant.name.clone();
+        let report = |repo: &str, outcome: Result<&crate::cli::rescan::Counts, &str>| {
+            repos.fetch_add(1, Ordering::Relaxed);
+            if let Err(message) = outcome {
+                eprintln!(
+                    "serve: rescan {name}/{repo}: failed: {}",
+                    cap(message.into())
+                );
+            }
+        };
+        failed += crate::cli::rescan::rescan_tenant(
+            &ctx.store,
+            tenant.id,
+            &tenant.name,
+            None,
+            &rules,
+            today,
+            &report,
+        )
+        .await
+        .map_err(|e| JobError::new(format!("{}: {e:#}", tenant.name)))?;
+    }
+    let repos = repos.into_inner();
+    let summary = format!("{repos} repositories, {failed} failed");
+    if failed > 0 {
+        Err(JobError::new(summary))
+    } else {
+        Ok(summary)
+    }
+}
+
+/// One pass of the outbox relay for every tenant (`ecowatch deliveries send`). Without SMTP
+/// configured there is nothing to send through: the tick says so and succeeds.
+async fn relay(ctx: &JobContext) -> Result<String, JobError> {
+    let config = match SmtpConfig::from_env() {
+        Ok(config) => config,
+        Err(smtp::ConfigError::MissingUrl) => {
+            return Ok(format!("{} is not set: nothing sent", smtp::ENV_URL));
+        }
+        Err(e) => return Err(JobError::new(e.to_string())),
+    };
+    let settings = RelaySettings::from_env().map_err(JobError::new)?;
+    let mailer = Mailer::new(&config).map_err(|e| match e {
+        SendError::Transient(m) | SendError::Permanent(m) => JobError::new(m),
+    })?;
+    let mut total = relay::RelayCounts::default();
+    for tenant in ctx.tenants().await? {
+        let counts = relay::run_once(&ctx.store, tenant.id, &mailer, &config.from, &settings)
+            .await
+            .map_err(|e| JobError::new(format!("{}: the relay failed: {e}", tenant.name)))?;
+        total.sent += counts.sent;
+        total.retried += counts.retried;
+        total.dead += counts.dead;
+        total.fenced += counts.fenced;
+    }
+    Ok(format!(
+        "{} sent, {} to retry, {} dead, {} fenced out",
+        total.sent, total.retried, total.dead, total.fenced
+    ))
+}
+
+/// The weekly digest's hook: the digest itself is built elsewhere and wired in here.
+fn digest(_ctx: &JobContext) -> String {
+    eprintln!("digest: not built yet");
+    "digest: not built yet".into()
+}
