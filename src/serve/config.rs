@@ -358,6 +358,19 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_file_is_valid() {
+        let text = include_str!("../../deploy/ecowatch.toml.example");
+        let file = crate::config::Config::parse(text, std::path::Path::new("example")).unwrap();
+        let c = ServeConfig::from_tables(file.reserved.get("schedule"), file.reserved.get("serve"))
+            .unwrap();
+        assert_eq!(c.schedules.len(), 4);
+        // Every key the parser knows is mentioned in the example.
+        for (key, _) in SCHEDULE_KEYS.iter().chain(SERVE_KEYS) {
+            assert!(text.contains(&format!("{key} = ")), "{key} undocumented");
+        }
+    }
+
+    #[test]
     fn errors_name_the_key_and_show_an_example() {
         let e = parse("[schedule]\ncrawl = \"every six hours\"\n").unwrap_err();
         assert_eq!(e.key, "crawl");
