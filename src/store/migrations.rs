@@ -34,6 +34,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_relay.sql"),
         postgres: include_str!("../../migrations/postgres/0003_relay.sql"),
     },
+    Step {
+        version: 4,
+        description: "webhooks",
+        sqlite: include_str!("../../migrations/sqlite/0004_webhooks.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_webhooks.sql"),
+    },
 ];
 
 /// The highest version this build carries.

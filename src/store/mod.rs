@@ -18,12 +18,16 @@ mod migrations;
 mod postgres;
 mod sql;
 mod sqlite;
+mod subscription_state;
+mod tenants;
 mod types;
 
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use subscription_state::SubscriptionState;
+pub use tenants::Tenant;
 pub use types::*;
 
 use crate::ecosystem::Ecosystem;

@@ -24,7 +24,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     /// Held for the store's lifetime when opened exclusively.
     _lock: Option<Arc<ProcessLock>>,
 }
@@ -58,7 +58,9 @@ impl SqliteStore {
 
     /// A write transaction that takes the write lock up front, so a writer that reads first
     /// queues on the busy timeout instead of failing to upgrade its lock.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
+    pub(super) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
