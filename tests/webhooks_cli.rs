@@ -288,8 +288,9 @@ fn json_webhooks_are_signed_and_keep_their_id_across_retries() {
         "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     )
     .expect("write");
-    w.watch("web", "app.py", DEPRECATED, "default");
-    w.rescan("default");
+    // (Another file name: a finding's key is per subscription and fingerprint.)
+    w.watch("web", "web.py", DEPRECATED, "default");
+    assert!(w.rescan("default").contains("web: 1 new"));
     w.send(0);
     w.send(0);
     let last = w.receiver.requests().pop().expect("request");
@@ -433,8 +434,14 @@ fn hostile_text_arrives_inert_in_every_channel_and_send_covers_all_tenants() {
     );
     assert!(content.contains(r"\<script\>"), "{content}");
 
+    assert!(!text.contains('<'), "slack: {text}");
+    assert!(
+        content
+            .match_indices('<')
+            .all(|(i, _)| content[..i].ends_with('\\')),
+        "discord: every < is escaped: {content}"
+    );
     for (channel, text) in [("slack", &text), ("discord", &content)] {
-        assert!(!text.contains('<'), "{channel}: {text}");
         assert!(
             !text.contains('\u{202e}'),
             "{channel}: bidi override kept: {text}"

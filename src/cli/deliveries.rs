@@ -108,13 +108,14 @@ pub fn run(args: DeliveriesArgs) -> anyhow::Result<u8> {
 
 /// `deliveries send` without `--tenant`: every tenant's due deliveries.
 fn send_all_tenants(db: Option<&std::path::Path>) -> anyhow::Result<u8> {
-    let (channels, settings) = relay_setup()?;
     let config = StoreConfig::from_env(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        // The SMTP pool needs the runtime, so the channels are made inside it.
+        let (channels, settings) = relay_setup()?;
         let store = Store::open(&config)
             .await
             .with_context(|| format!("cannot open {}", config.describe()))?;

@@ -294,9 +294,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     };
     if ip.is_unspecified() || ip.is_loopback() {
         None
-    } else if s[..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0) {
-        Some(v4(s[6], s[7]))
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+    } else if (s[..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0))
+        || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+    {
         Some(v4(s[6], s[7]))
     } else if s[0] == 0x2002 {
         Some(v4(s[1], s[2]))
