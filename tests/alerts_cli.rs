@@ -493,8 +493,9 @@ fn a_down_server_loses_nothing() {
     assert_eq!(w.deliveries(false)[0].1, "sent");
 }
 
+/// Webhook-only installations have no SMTP settings: `send` still runs, and says email waits.
 #[test]
-fn send_without_smtp_settings_is_an_error() {
+fn send_without_smtp_settings_says_email_waits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(env!("CARGO_BIN_EXE_ecowatch"))
         .args(["deliveries", "send", "--db"])
@@ -503,6 +504,21 @@ fn send_without_smtp_settings_is_an_error() {
         .env_remove("ECOWATCH_DATABASE_URL")
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ECOWATCH_SMTP_URL"));
+}
+
+#[test]
+fn bad_smtp_settings_are_still_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_ecowatch"))
+        .args(["deliveries", "send", "--db"])
+        .arg(dir.path().join("db"))
+        .env("ECOWATCH_SMTP_URL", "smtp://127.0.0.1:1")
+        .env("ECOWATCH_SMTP_TLS", "plain")
+        .env_remove("ECOWATCH_DATABASE_URL")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ECOWATCH_SMTP_TLS"));
 }

@@ -2,29 +2,46 @@
 
 use super::watch::{Scope, with_store};
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::notify::relay::{self, RelaySettings};
-use crate::notify::smtp::{Mailer, SendError, SmtpConfig};
+use crate::notify::relay::{self, Channels, EmailChannel, RelayCounts, RelaySettings};
+use crate::notify::smtp::{self, Mailer, SendError, SmtpConfig};
+use crate::notify::webhook::WebhookSender;
+use crate::store::{DEFAULT_TENANT, Store, StoreConfig};
 use anyhow::{Context, anyhow, bail};
 use chrono::Utc;
+use std::path::PathBuf;
 
 /// Send queued alerts, and see or retry the ones that failed.
 ///
+/// `send` without --tenant relays every tenant's due deliveries; with it, that tenant's only.
+///
 /// SMTP comes from the environment: ECOWATCH_SMTP_URL (smtp://HOST:PORT), ECOWATCH_SMTP_TLS
 /// (starttls by default, tls, or none), ECOWATCH_SMTP_FROM, and ECOWATCH_SMTP_USER with
-/// ECOWATCH_SMTP_PASSWORD. Failures with a 4xx reply (or no connection) are retried with
+/// ECOWATCH_SMTP_PASSWORD. Without ECOWATCH_SMTP_URL, webhooks are still sent and email
+/// deliveries wait (retried). Failures with a 4xx reply (or no connection) are retried with
 /// exponential backoff; a 5xx reply, or too many attempts, leaves a dead letter.
+///
+/// Webhooks: 2xx is sent; 429, 5xx, timeouts and connection failures are retried (never
+/// sooner than Retry-After); redirects (3xx, not followed) and other 4xx leave a dead letter;
+/// 410 Gone disables the subscription and tells the tenant's email subscribers once.
+/// Every webhook URL passes the SSRF guard again before each send.
 ///
 /// Exit codes of `send`: 0 nothing failed for good, 2 a delivery went dead or an error.
 ///
 /// Examples:
 ///   ecowatch deliveries send
+///   ecowatch deliveries send --tenant acme
 ///   ecowatch deliveries list --dead
 ///   ecowatch deliveries redrive 42
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct DeliveriesArgs {
-    #[command(flatten)]
-    scope: Scope,
+    /// The SQLite database file (wins over ECOWATCH_DATABASE_URL and ECOWATCH_DB).
+    #[arg(long, global = true, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// The team whose deliveries these are [default: every tenant for `send`, `default`
+    /// otherwise].
+    #[arg(long, global = true, value_name = "T")]
+    tenant: Option<String>,
     #[command(subcommand)]
     action: DeliveriesAction,
 }
@@ -47,23 +64,21 @@ enum DeliveriesAction {
 }
 
 pub fn run(args: DeliveriesArgs) -> anyhow::Result<u8> {
-    let scope = args.scope.clone();
+    if matches!(args.action, DeliveriesAction::Send) && args.tenant.is_none() {
+        return send_all_tenants(args.db.as_deref());
+    }
+    let scope = Scope {
+        db: args.db.clone(),
+        tenant: args.tenant.clone().unwrap_or_else(|| DEFAULT_TENANT.into()),
+    };
     with_store(&scope, |store, tenant| async move {
         match args.action {
             DeliveriesAction::Send => {
-                let config = SmtpConfig::from_env()?;
-                let settings = RelaySettings::from_env().map_err(|e| anyhow!(e))?;
-                let mailer = Mailer::new(&config).map_err(|e| match e {
-                    SendError::Transient(m) | SendError::Permanent(m) => anyhow!(m),
-                })?;
-                let counts = relay::run_once(&store, tenant, &mailer, &config.from, &settings)
+                let (channels, settings) = relay_setup()?;
+                let counts = relay::run_once(&store, tenant, &channels, &settings)
                     .await
                     .context("the relay failed")?;
-                println!(
-                    "{} sent, {} to retry, {} dead, {} fenced out",
-                    counts.sent, counts.retried, counts.dead, counts.fenced
-                );
-                Ok(if counts.dead > 0 { EXIT_ERROR } else { EXIT_OK })
+                Ok(report(&counts))
             }
             DeliveriesAction::List { dead } => {
                 for d in store.list_deliveries(tenant).await? {
@@ -89,4 +104,74 @@ pub fn run(args: DeliveriesArgs) -> anyhow::Result<u8> {
             }
         }
     })
+}
+
+/// `deliveries send` without `--tenant`: every tenant's due deliveries.
+fn send_all_tenants(db: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    let config = StoreConfig::from_env(db)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        // The SMTP pool needs the runtime, so the channels are made inside it.
+        let (channels, settings) = relay_setup()?;
+        let store = Store::open(&config)
+            .await
+            .with_context(|| format!("cannot open {}", config.describe()))?;
+        let result = relay::run_all_tenants(&store, &channels, &settings)
+            .await
+            .context("the relay failed");
+        store.close().await;
+        Ok(report(&result?))
+    })
+}
+
+/// The channels and pacing from the environment. SMTP settings are optional (webhook-only
+/// installations have none) but, when given, must be valid.
+fn relay_setup() -> anyhow::Result<(Channels, RelaySettings)> {
+    let settings = RelaySettings::from_env().map_err(|e| anyhow!(e))?;
+    let email = match SmtpConfig::from_env() {
+        Ok(config) => {
+            let mailer = Mailer::new(&config).map_err(|e| match e {
+                SendError::Transient(m) | SendError::Permanent(m) => anyhow!(m),
+            })?;
+            Some(EmailChannel {
+                mailer,
+                from: config.from,
+            })
+        }
+        Err(smtp::ConfigError::MissingUrl) => {
+            eprintln!(
+                "note: {} is not set: webhooks are sent, email deliveries wait",
+                smtp::ENV_URL
+            );
+            None
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let webhooks = WebhookSender::from_env().map_err(|e| anyhow!(e))?;
+    Ok((Channels { email, webhooks }, settings))
+}
+
+/// Prints what the run did; exit code 2 when a delivery went dead.
+fn report(counts: &RelayCounts) -> u8 {
+    let mut line = format!(
+        "{} sent, {} to retry, {} dead, {} fenced out",
+        counts.sent, counts.retried, counts.dead, counts.fenced
+    );
+    if counts.disabled > 0 {
+        line.push_str(&format!(
+            ", {} subscription(s) disabled (endpoint gone)",
+            counts.disabled
+        ));
+    }
+    if counts.dropped > 0 {
+        line.push_str(&format!(
+            ", {} for disabled subscriptions dropped",
+            counts.dropped
+        ));
+    }
+    println!("{line}");
+    if counts.dead > 0 { EXIT_ERROR } else { EXIT_OK }
 }

@@ -12,6 +12,7 @@
 mod config;
 mod hosts;
 mod retry;
+pub mod ssrf;
 
 pub use config::{ConfigError, HttpConfig, user_agent};
 pub use retry::{backoff, parse_retry_after};

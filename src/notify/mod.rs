@@ -12,3 +12,4 @@ pub mod relay;
 pub mod smtp;
 pub mod subscription;
 pub mod unsubscribe;
+pub mod webhook;

@@ -1,14 +1,21 @@
 //! The relay: leases due outbox rows, sends each one outside any transaction, then records the
-//! outcome under the lease's fencing token. 4xx and connection failures retry with exponential
-//! backoff and jitter; 5xx, and running out of attempts, make a dead letter that
-//! `ecowatch deliveries redrive` can make due again.
+//! outcome under the lease's fencing token. Transient failures (SMTP 4xx, HTTP 429 and 5xx,
+//! timeouts, refused connections) retry with exponential backoff and jitter, never sooner than
+//! a receiver's `Retry-After`; permanent ones (SMTP 5xx, HTTP 3xx and 4xx), and running out of
+//! attempts, make a dead letter that `ecowatch deliveries redrive` can make due again. A webhook
+//! answering 410 Gone disables its subscription, and the tenant's email subscriptions are told
+//! once.
 
 use super::email::{self, Alert};
 use super::smtp::{Mailer, SendError};
+use super::webhook::{WebhookError, WebhookSender};
+use crate::http::ssrf;
 use crate::store::{
-    Channel, ClaimedDelivery, DeliveryOutcome, Store, StoreError, Subscription, TenantId,
+    Channel, ClaimedDelivery, DeliveryOutcome, NewDelivery, Store, StoreError, Subscription,
+    TenantId,
 };
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -83,14 +90,96 @@ pub struct RelayCounts {
     pub dead: usize,
     /// Outcomes not recorded because another claim took the row meanwhile.
     pub fenced: usize,
+    /// Webhook subscriptions disabled because their endpoint answered 410 Gone.
+    pub disabled: usize,
+    /// Deliveries for disabled subscriptions: dead without a send, and not counted as `dead`
+    /// (nothing failed; the tenant was told when the endpoint went).
+    pub dropped: usize,
+}
+
+impl std::ops::AddAssign for RelayCounts {
+    fn add_assign(&mut self, other: RelayCounts) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.dead += other.dead;
+        self.fenced += other.fenced;
+        self.disabled += other.disabled;
+        self.dropped += other.dropped;
+    }
+}
+
+/// How the relay reaches subscribers. Email is optional, so a relay with only webhook
+/// deliveries needs no SMTP settings; an email delivery without it waits (retried).
+pub struct Channels {
+    pub email: Option<EmailChannel>,
+    pub webhooks: WebhookSender,
+}
+
+/// The SMTP transport and the sender address.
+pub struct EmailChannel {
+    pub mailer: Mailer,
+    pub from: String,
+}
+
+/// Why one send failed, whatever the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth retrying, not before `retry_after` when the receiver said so.
+    Transient {
+        error: String,
+        retry_after: Option<Duration>,
+    },
+    Permanent(String),
+    /// The endpoint is gone for good: the delivery dies and the subscription is disabled.
+    Gone(String),
+}
+
+impl From<SendError> for Failure {
+    fn from(err: SendError) -> Failure {
+        match err {
+            SendError::Transient(error) => Failure::Transient {
+                error,
+                retry_after: None,
+            },
+            SendError::Permanent(error) => Failure::Permanent(error),
+        }
+    }
+}
+
+impl From<WebhookError> for Failure {
+    fn from(err: WebhookError) -> Failure {
+        match err {
+            WebhookError::Transient {
+                message,
+                retry_after,
+            } => Failure::Transient {
+                error: message,
+                retry_after,
+            },
+            WebhookError::Permanent(error) => Failure::Permanent(error),
+            WebhookError::Gone(error) => Failure::Gone(error),
+        }
+    }
+}
+
+/// Relays every tenant's due deliveries once, tenant by tenant.
+pub async fn run_all_tenants(
+    store: &Store,
+    channels: &Channels,
+    settings: &RelaySettings,
+) -> Result<RelayCounts, StoreError> {
+    let mut counts = RelayCounts::default();
+    for tenant in store.list_tenants().await? {
+        counts += run_once(store, tenant.id, channels, settings).await?;
+    }
+    Ok(counts)
 }
 
 /// Claims the tenant's due deliveries once and sends them.
 pub async fn run_once(
     store: &Store,
     tenant: TenantId,
-    mailer: &Mailer,
-    from: &str,
+    channels: &Channels,
     settings: &RelaySettings,
 ) -> Result<RelayCounts, StoreError> {
     let subscriptions: HashMap<i64, Subscription> = store
@@ -99,6 +188,15 @@ pub async fn run_once(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
+    let mut disabled: HashMap<i64, String> = store
+        .subscription_states(tenant)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            s.disabled_at?;
+            Some((s.id, s.disabled_reason.unwrap_or_default()))
+        })
+        .collect();
     let now = Utc::now();
     let lease_until = now + chrono::Duration::from_std(settings.lease).unwrap_or_default();
     let claimed = store
@@ -106,18 +204,32 @@ pub async fn run_once(
         .await?;
     let mut counts = RelayCounts::default();
     for delivery in claimed {
+        let subscription = subscriptions.get(&delivery.subscription_id);
+        let dropped = disabled.contains_key(&delivery.subscription_id);
         // The claim is committed: the send happens outside any transaction.
-        let result = send_one(
-            &delivery,
-            subscriptions.get(&delivery.subscription_id),
-            mailer,
-            from,
-        )
-        .await;
+        let result = match disabled.get(&delivery.subscription_id) {
+            Some(reason) => Err(Failure::Permanent(format!(
+                "the subscription is disabled: {reason}"
+            ))),
+            None => {
+                let secret = match subscription {
+                    Some(s) if s.channel == Channel::Webhook => {
+                        store.signing_secret(tenant, s.id).await?
+                    }
+                    _ => None,
+                };
+                send_one(&delivery, subscription, channels, secret.as_deref()).await
+            }
+        };
+        let gone = match &result {
+            Err(Failure::Gone(reason)) => Some(reason.clone()),
+            _ => None,
+        };
         let outcome = outcome_of(result, &delivery, settings, Utc::now());
         match &outcome {
             DeliveryOutcome::Sent { .. } => counts.sent += 1,
             DeliveryOutcome::Retry { .. } => counts.retried += 1,
+            DeliveryOutcome::Dead { .. } if dropped => counts.dropped += 1,
             DeliveryOutcome::Dead { .. } => counts.dead += 1,
         }
         if !store
@@ -126,6 +238,16 @@ pub async fn run_once(
         {
             counts.fenced += 1;
         }
+        if let (Some(reason), Some(subscription)) = (gone, subscription) {
+            let notices = disabled_notices(subscription, &reason, &subscriptions, &disabled);
+            if store
+                .disable_subscription(tenant, subscription.id, &reason, Utc::now(), &notices)
+                .await?
+            {
+                counts.disabled += 1;
+            }
+            disabled.insert(subscription.id, reason);
+        }
     }
     Ok(counts)
 }
@@ -133,45 +255,118 @@ pub async fn run_once(
 async fn send_one(
     delivery: &ClaimedDelivery,
     subscription: Option<&Subscription>,
-    mailer: &Mailer,
-    from: &str,
-) -> Result<(), SendError> {
+    channels: &Channels,
+    secret: Option<&str>,
+) -> Result<(), Failure> {
     let Some(subscription) = subscription else {
-        return Err(SendError::Permanent("the subscription is gone".into()));
+        return Err(Failure::Permanent("the subscription is gone".into()));
     };
-    if subscription.channel != Channel::Email {
-        return Err(SendError::Permanent(format!(
-            "{} deliveries are not supported yet",
-            subscription.channel.as_str()
-        )));
+    match subscription.channel {
+        Channel::Email => send_email(delivery, subscription, channels.email.as_ref()).await,
+        Channel::Slack | Channel::Discord | Channel::Webhook => Ok(channels
+            .webhooks
+            .send(
+                subscription.channel,
+                &subscription.target,
+                &delivery.delivery_key,
+                &delivery.payload,
+                secret,
+            )
+            .await?),
     }
+}
+
+async fn send_email(
+    delivery: &ClaimedDelivery,
+    subscription: &Subscription,
+    email: Option<&EmailChannel>,
+) -> Result<(), Failure> {
+    let Some(EmailChannel { mailer, from }) = email else {
+        return Err(Failure::Transient {
+            error: format!(
+                "SMTP is not configured ({} is not set)",
+                super::smtp::ENV_URL
+            ),
+            retry_after: None,
+        });
+    };
     let alert = Alert::from_payload(&delivery.payload);
     let message = email::build(from, &subscription.target, &delivery.delivery_key, &alert)
         .map_err(|e| SendError::Permanent(e.to_string()))?;
-    mailer.send(message).await
+    Ok(mailer.send(message).await?)
 }
 
-/// Sent, retried later, or dead, by the send's result and the attempts so far.
+/// The one-time notices that `gone` was disabled: one per active email subscription of the
+/// tenant, each keyed `disabled:{gone}:{recipient}` so no recipient is told twice.
+fn disabled_notices(
+    gone: &Subscription,
+    reason: &str,
+    subscriptions: &HashMap<i64, Subscription>,
+    disabled: &HashMap<i64, String>,
+) -> Vec<NewDelivery> {
+    let mut recipients: Vec<&Subscription> = subscriptions
+        .values()
+        .filter(|s| s.channel == Channel::Email && !disabled.contains_key(&s.id))
+        .collect();
+    recipients.sort_by_key(|s| s.id);
+    let payload = disabled_notice_payload(gone, reason);
+    recipients
+        .into_iter()
+        .map(|to| NewDelivery {
+            subscription_id: to.id,
+            delivery_key: format!("disabled:{}:{}", gone.id, to.id),
+            payload: payload.clone(),
+        })
+        .collect()
+}
+
+/// What the notice says, in the fields an alert email shows. The URL is shown as
+/// scheme://host/... only: a Slack or Discord webhook's path is its secret.
+fn disabled_notice_payload(gone: &Subscription, reason: &str) -> Value {
+    let url = ssrf::redact(&gone.target).replace('…', "...");
+    json!({
+        "kind": "subscription_disabled",
+        "repo": "ecowatch",
+        "severity": "notice",
+        "title": format!("{} subscription {} disabled", gone.channel.as_str(), gone.id),
+        "rule_id": "endpoint-disabled",
+        "path": url,
+        "message": format!(
+            "ecowatch stopped sending to {} subscription {} ({}): {reason}. It will not be \
+             sent to again; subscribe the new address with `ecowatch subscribe --webhook URL`.",
+            gone.channel.as_str(),
+            gone.id,
+            url,
+        ),
+        "subscription_id": gone.id,
+    })
+}
+
+/// Sent, retried later, or dead, by the send's result and the attempts so far. A transient
+/// failure waits the longer of the backoff and the receiver's `Retry-After`.
 pub fn outcome_of(
-    result: Result<(), SendError>,
+    result: Result<(), impl Into<Failure>>,
     delivery: &ClaimedDelivery,
     settings: &RelaySettings,
     now: DateTime<Utc>,
 ) -> DeliveryOutcome {
-    match result {
+    match result.map_err(Into::into) {
         Ok(()) => DeliveryOutcome::Sent { at: now },
-        Err(SendError::Permanent(error)) => DeliveryOutcome::Dead { error },
-        Err(SendError::Transient(error)) if delivery.attempts >= settings.max_attempts => {
+        Err(Failure::Permanent(error) | Failure::Gone(error)) => DeliveryOutcome::Dead { error },
+        Err(Failure::Transient { error, .. }) if delivery.attempts >= settings.max_attempts => {
             DeliveryOutcome::Dead {
                 error: format!("gave up after {} attempts: {error}", delivery.attempts),
             }
         }
-        Err(SendError::Transient(error)) => DeliveryOutcome::Retry {
-            error,
-            next_attempt_at: now
-                + chrono::Duration::from_std(settings.backoff(delivery.attempts))
-                    .unwrap_or_default(),
-        },
+        Err(Failure::Transient { error, retry_after }) => {
+            let wait = settings
+                .backoff(delivery.attempts)
+                .max(retry_after.unwrap_or_default());
+            DeliveryOutcome::Retry {
+                error,
+                next_attempt_at: now + chrono::Duration::from_std(wait).unwrap_or_default(),
+            }
+        }
     }
 }
 
@@ -240,8 +435,81 @@ mod tests {
             }
         );
         assert_eq!(
-            outcome_of(Ok(()), &claimed(1), &settings, now),
+            outcome_of(Ok::<(), SendError>(()), &claimed(1), &settings, now),
             DeliveryOutcome::Sent { at: now }
         );
+    }
+
+    #[test]
+    fn retry_after_wins_over_a_shorter_backoff_and_gone_is_dead_at_once() {
+        let settings = RelaySettings {
+            base_backoff: Duration::ZERO,
+            ..RelaySettings::default()
+        };
+        let now = Utc::now();
+        let limited = outcome_of(
+            Err(WebhookError::Transient {
+                message: "HTTP 429".into(),
+                retry_after: Some(Duration::from_secs(30)),
+            }),
+            &claimed(1),
+            &settings,
+            now,
+        );
+        assert_eq!(
+            limited,
+            DeliveryOutcome::Retry {
+                error: "HTTP 429".into(),
+                next_attempt_at: now + chrono::Duration::seconds(30),
+            }
+        );
+        assert_eq!(
+            outcome_of(
+                Err(WebhookError::Gone("endpoint gone (HTTP 410)".into())),
+                &claimed(1),
+                &settings,
+                now
+            ),
+            DeliveryOutcome::Dead {
+                error: "endpoint gone (HTTP 410)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn the_disabled_notice_goes_once_to_each_active_email_subscription_without_the_secret_path() {
+        let sub = |id: i64, channel: Channel, target: &str| Subscription {
+            id,
+            channel,
+            target: target.into(),
+            filter: json!({}),
+            created_at: Utc::now(),
+        };
+        let gone = sub(
+            1,
+            Channel::Slack,
+            "https://hooks.slack.com/services/T/B/secret",
+        );
+        let subscriptions: HashMap<i64, Subscription> = [
+            gone.clone(),
+            sub(2, Channel::Email, "a@example.test"),
+            sub(3, Channel::Email, "b@example.test"),
+            sub(4, Channel::Discord, "https://discord.com/api/webhooks/1/x"),
+            sub(5, Channel::Email, "old@example.test"),
+        ]
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+        let disabled = HashMap::from([(5, "gone".to_string())]);
+        let notices =
+            disabled_notices(&gone, "endpoint gone (HTTP 410)", &subscriptions, &disabled);
+        let keys: Vec<(i64, &str)> = notices
+            .iter()
+            .map(|n| (n.subscription_id, n.delivery_key.as_str()))
+            .collect();
+        assert_eq!(keys, [(2, "disabled:1:2"), (3, "disabled:1:3")]);
+        let text = notices[0].payload.to_string();
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("https://hooks.slack.com/..."), "{text}");
     }
 }

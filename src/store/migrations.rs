@@ -35,6 +35,12 @@ const STEPS: &[Step] = &[
         postgres: include_str!("../../migrations/postgres/0003_relay.sql"),
     },
     Step {
+        version: 4,
+        description: "webhooks",
+        sqlite: include_str!("../../migrations/sqlite/0004_webhooks.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_webhooks.sql"),
+    },
+    Step {
         version: 5,
         description: "operator_alerts",
         sqlite: include_str!("../../migrations/sqlite/0005_operator_alerts.sql"),

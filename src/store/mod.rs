@@ -22,6 +22,7 @@ mod sql;
 mod sqlite;
 mod tenants;
 mod ticks;
+mod subscription_state;
 mod types;
 
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
@@ -30,6 +31,7 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use tenants::Tenant;
 pub use ticks::{ClaimedTick, TickRecord, TickStatus};
+pub use subscription_state::SubscriptionState;
 pub use types::*;
 
 use crate::ecosystem::Ecosystem;

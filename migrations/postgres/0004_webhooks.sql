@@ -1,0 +1,7 @@
+-- Webhook subscriptions: an endpoint that answered 410 Gone is disabled (never sent to again,
+-- and listed as such), and a signed JSON webhook keeps its Standard Webhooks secret here, out
+-- of the filter JSON that listings and the API show.
+-- Same change as migrations/sqlite/0004_webhooks.sql.
+ALTER TABLE subscriptions ADD COLUMN disabled_at TIMESTAMPTZ;
+ALTER TABLE subscriptions ADD COLUMN disabled_reason TEXT;
+ALTER TABLE subscriptions ADD COLUMN signing_secret TEXT;
