@@ -19,8 +19,10 @@
 //! - [`http`]: the one polite, bounded HTTP client every source uses.
 //! - [`notify`]: subscriptions, alert email and the outbox relay.
 //! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
+//! - [`api`]: the tenant HTTP API and one-click unsubscribe that `serve` offers.
 //! - [`cli`]: the command line.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod dependency;

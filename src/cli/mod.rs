@@ -13,6 +13,7 @@ mod progress;
 mod rescan;
 mod scan;
 mod subscribe;
+mod tokens;
 mod watch;
 mod watch_source;
 
@@ -56,6 +57,7 @@ enum Command {
     Unsubscribe(subscribe::UnsubscribeArgs),
     Subscriptions(subscribe::SubscriptionsArgs),
     Deliveries(deliveries::DeliveriesArgs),
+    Tokens(tokens::TokensArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Unsubscribe(args) => subscribe::unsubscribe(args),
         Command::Subscriptions(args) => subscribe::list(args),
         Command::Deliveries(args) => deliveries::run(args),
+        Command::Tokens(args) => tokens::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

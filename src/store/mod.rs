@@ -11,6 +11,7 @@
 //! tenant's data; on SQLite the statements' own `tenant_id = $1` and the composite foreign keys
 //! do that job.
 
+mod api_reads;
 mod config;
 mod knowledge;
 mod lock;
@@ -18,12 +19,15 @@ mod migrations;
 mod postgres;
 mod sql;
 mod sqlite;
+mod tokens;
 mod types;
 
+pub use api_reads::{FindingPageQuery, FindingWithRepo, MAX_PAGE};
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use tokens::{ApiPrincipal, ApiToken};
 pub use types::*;
 
 use crate::ecosystem::Ecosystem;

@@ -17,7 +17,7 @@ use sqlx::{Postgres, Transaction};
 
 #[derive(Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     owner_url: Option<String>,
 }
 
@@ -47,7 +47,7 @@ impl PgStore {
     }
 
     /// A transaction in which row-level security sees `tenant`, and only `tenant`.
-    async fn tenant_tx(
+    pub(super) async fn tenant_tx(
         &self,
         tenant: TenantId,
     ) -> Result<Transaction<'static, Postgres>, StoreError> {
