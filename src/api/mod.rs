@@ -94,18 +94,27 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
     }
 }
 
-/// A body announced larger than the cap is refused before anything reads it (bodies without a
-/// length are cut off by [`DefaultBodyLimit`] where a handler reads them).
+/// A moderately oversized body is read and thrown away before the 413, so the client, still
+/// sending, gets the answer instead of a reset connection; beyond this the connection is cut.
+const MAX_DRAIN_BYTES: usize = 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// A body announced larger than the cap is refused before any handler sees it (bodies without
+/// a length are cut off by [`DefaultBodyLimit`] where a handler reads them).
 async fn refuse_declared_large_body(request: Request, next: Next) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return ApiError::PayloadTooLarge.into_response();
+    let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES as u64) else {
+        return next.run(request).await;
+    };
+    if declared <= MAX_DRAIN_BYTES as u64 {
+        let drain = axum::body::to_bytes(request.into_body(), MAX_DRAIN_BYTES);
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
     }
-    next.run(request).await
+    ApiError::PayloadTooLarge.into_response()
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {
