@@ -20,8 +20,10 @@
 //! - [`notify`]: subscriptions, alert email and the outbox relay.
 //! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
 //! - [`serve`]: the scheduled service: ticks under leases, health and metrics.
+//! - [`api`]: the tenant HTTP API and one-click unsubscribe that `serve` offers.
 //! - [`cli`]: the command line.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod dependency;

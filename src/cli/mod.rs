@@ -14,6 +14,7 @@ pub(crate) mod rescan;
 mod scan;
 mod serve;
 mod subscribe;
+mod tokens;
 mod watch;
 mod watch_source;
 
@@ -58,6 +59,7 @@ enum Command {
     Subscriptions(subscribe::SubscriptionsArgs),
     Deliveries(deliveries::DeliveriesArgs),
     Serve(serve::ServeArgs),
+    Tokens(tokens::TokensArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -78,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Subscriptions(args) => subscribe::list(args),
         Command::Deliveries(args) => deliveries::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Tokens(args) => tokens::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -46,6 +46,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0005_operator_alerts.sql"),
         postgres: include_str!("../../migrations/postgres/0005_operator_alerts.sql"),
     },
+    Step {
+        version: 6,
+        description: "api_tokens",
+        sqlite: include_str!("../../migrations/sqlite/0006_api_tokens.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_api_tokens.sql"),
+    },
 ];
 
 /// The highest version this build carries.

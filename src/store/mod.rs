@@ -11,6 +11,7 @@
 //! tenant's data; on SQLite the statements' own `tenant_id = $1` and the composite foreign keys
 //! do that job.
 
+mod api_reads;
 mod config;
 mod knowledge;
 mod lock;
@@ -23,8 +24,10 @@ mod sqlite;
 mod tenants;
 mod ticks;
 mod subscription_state;
+mod tokens;
 mod types;
 
+pub use api_reads::{FindingPageQuery, FindingWithRepo, MAX_PAGE};
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
@@ -32,6 +35,7 @@ pub use sqlite::SqliteStore;
 pub use tenants::Tenant;
 pub use ticks::{ClaimedTick, TickRecord, TickStatus};
 pub use subscription_state::SubscriptionState;
+pub use tokens::{ApiPrincipal, ApiToken};
 pub use types::*;
 
 use crate::ecosystem::Ecosystem;
