@@ -2,14 +2,16 @@
 
 use super::watch::{Scope, with_store};
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::notify::email_config::EmailSettings;
 use crate::notify::relay::{self, RelaySettings};
-use crate::notify::smtp::{Mailer, SendError, SmtpConfig};
+use crate::notify::smtp::{Mailer, SendError};
 use anyhow::{Context, anyhow, bail};
 use chrono::Utc;
 
 /// Send queued alerts, and see or retry the ones that failed.
 ///
-/// SMTP comes from the environment: ECOWATCH_SMTP_URL (smtp://HOST:PORT), ECOWATCH_SMTP_TLS
+/// SMTP comes from [notify.email] in ecowatch.toml (--config FILE, default ./ecowatch.toml)
+/// or the environment, which wins: ECOWATCH_SMTP_URL (smtp://HOST:PORT), ECOWATCH_SMTP_TLS
 /// (starttls by default, tls, or none), ECOWATCH_SMTP_FROM, and ECOWATCH_SMTP_USER with
 /// ECOWATCH_SMTP_PASSWORD. Failures with a 4xx reply (or no connection) are retried with
 /// exponential backoff; a 5xx reply, or too many attempts, leaves a dead letter.
@@ -32,7 +34,11 @@ pub struct DeliveriesArgs {
 #[derive(clap::Subcommand, Debug)]
 enum DeliveriesAction {
     /// Send the deliveries that are due (one pass).
-    Send,
+    Send {
+        /// The ecowatch.toml with [notify.email] [default: ./ecowatch.toml when present].
+        #[arg(long, value_name = "FILE")]
+        config: Option<std::path::PathBuf>,
+    },
     /// List deliveries: id, status, attempts, last error.
     List {
         /// Only dead letters.
@@ -50,13 +56,13 @@ pub fn run(args: DeliveriesArgs) -> anyhow::Result<u8> {
     let scope = args.scope.clone();
     with_store(&scope, |store, tenant| async move {
         match args.action {
-            DeliveriesAction::Send => {
-                let config = SmtpConfig::from_env()?;
+            DeliveriesAction::Send { config } => {
+                let config = EmailSettings::load(config.as_deref())?;
                 let settings = RelaySettings::from_env().map_err(|e| anyhow!(e))?;
                 let mailer = Mailer::new(&config).map_err(|e| match e {
                     SendError::Transient(m) | SendError::Permanent(m) => anyhow!(m),
                 })?;
-                let counts = relay::run_once(&store, tenant, &mailer, &config.from, &settings)
+                let counts = relay::run_once(&store, tenant, &mailer, &config.smtp.from, &settings)
                     .await
                     .context("the relay failed")?;
                 println!(

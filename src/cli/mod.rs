@@ -5,6 +5,7 @@ mod advisory_store;
 mod crawl;
 mod db;
 mod deliveries;
+mod digest;
 mod feeds;
 mod findings;
 mod inventory;
@@ -56,6 +57,7 @@ enum Command {
     Unsubscribe(subscribe::UnsubscribeArgs),
     Subscriptions(subscribe::SubscriptionsArgs),
     Deliveries(deliveries::DeliveriesArgs),
+    Digest(digest::DigestArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Unsubscribe(args) => subscribe::unsubscribe(args),
         Command::Subscriptions(args) => subscribe::list(args),
         Command::Deliveries(args) => deliveries::run(args),
+        Command::Digest(args) => digest::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

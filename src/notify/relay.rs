@@ -3,7 +3,7 @@
 //! backoff and jitter; 5xx, and running out of attempts, make a dead letter that
 //! `ecowatch deliveries redrive` can make due again.
 
-use super::email::{self, Alert};
+use super::email;
 use super::smtp::{Mailer, SendError};
 use crate::store::{
     Channel, ClaimedDelivery, DeliveryOutcome, Store, StoreError, Subscription, TenantId,
@@ -108,6 +108,7 @@ pub async fn run_once(
     for delivery in claimed {
         // The claim is committed: the send happens outside any transaction.
         let result = send_one(
+            tenant,
             &delivery,
             subscriptions.get(&delivery.subscription_id),
             mailer,
@@ -131,6 +132,7 @@ pub async fn run_once(
 }
 
 async fn send_one(
+    tenant: TenantId,
     delivery: &ClaimedDelivery,
     subscription: Option<&Subscription>,
     mailer: &Mailer,
@@ -145,9 +147,18 @@ async fn send_one(
             subscription.channel.as_str()
         )));
     }
-    let alert = Alert::from_payload(&delivery.payload);
-    let message = email::build(from, &subscription.target, &delivery.delivery_key, &alert)
-        .map_err(|e| SendError::Permanent(e.to_string()))?;
+    // A finding alert or a digest, by the payload's kind, with the subscriber's unsubscribe link.
+    let unsubscribe = mailer
+        .unsubscribe()
+        .map(|u| u.link(tenant, subscription.id));
+    let message = email::for_delivery(
+        from,
+        &subscription.target,
+        &delivery.delivery_key,
+        &delivery.payload,
+        unsubscribe.as_ref(),
+    )
+    .map_err(|e| SendError::Permanent(e.to_string()))?;
     mailer.send(message).await
 }
 
