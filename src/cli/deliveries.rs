@@ -2,8 +2,9 @@
 
 use super::watch::{Scope, with_store};
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::notify::email_config::{EmailConfigError, EmailSettings, LoadError};
 use crate::notify::relay::{self, Channels, EmailChannel, RelayCounts, RelaySettings};
-use crate::notify::smtp::{self, Mailer, SendError, SmtpConfig};
+use crate::notify::smtp::{Mailer, SendError};
 use crate::notify::webhook::WebhookSender;
 use crate::store::{DEFAULT_TENANT, Store, StoreConfig};
 use anyhow::{Context, anyhow, bail};
@@ -14,7 +15,8 @@ use std::path::PathBuf;
 ///
 /// `send` without --tenant relays every tenant's due deliveries; with it, that tenant's only.
 ///
-/// SMTP comes from the environment: ECOWATCH_SMTP_URL (smtp://HOST:PORT), ECOWATCH_SMTP_TLS
+/// SMTP comes from [notify.email] in ecowatch.toml (--config FILE, default ./ecowatch.toml)
+/// or the environment, which wins: ECOWATCH_SMTP_URL (smtp://HOST:PORT), ECOWATCH_SMTP_TLS
 /// (starttls by default, tls, or none), ECOWATCH_SMTP_FROM, and ECOWATCH_SMTP_USER with
 /// ECOWATCH_SMTP_PASSWORD. Without ECOWATCH_SMTP_URL, webhooks are still sent and email
 /// deliveries wait (retried). Failures with a 4xx reply (or no connection) are retried with
@@ -49,7 +51,11 @@ pub struct DeliveriesArgs {
 #[derive(clap::Subcommand, Debug)]
 enum DeliveriesAction {
     /// Send the deliveries that are due (one pass).
-    Send,
+    Send {
+        /// The ecowatch.toml with [notify.email] [default: ./ecowatch.toml when present].
+        #[arg(long, value_name = "FILE")]
+        config: Option<std::path::PathBuf>,
+    },
     /// List deliveries: id, status, attempts, last error.
     List {
         /// Only dead letters.
@@ -64,8 +70,8 @@ enum DeliveriesAction {
 }
 
 pub fn run(args: DeliveriesArgs) -> anyhow::Result<u8> {
-    if matches!(args.action, DeliveriesAction::Send) && args.tenant.is_none() {
-        return send_all_tenants(args.db.as_deref());
+    if let (DeliveriesAction::Send { config }, None) = (&args.action, &args.tenant) {
+        return send_all_tenants(args.db.as_deref(), config.as_deref());
     }
     let scope = Scope {
         db: args.db.clone(),
@@ -73,8 +79,8 @@ pub fn run(args: DeliveriesArgs) -> anyhow::Result<u8> {
     };
     with_store(&scope, |store, tenant| async move {
         match args.action {
-            DeliveriesAction::Send => {
-                let (channels, settings) = relay_setup()?;
+            DeliveriesAction::Send { config } => {
+                let (channels, settings) = relay_setup(config.as_deref())?;
                 let counts = relay::run_once(&store, tenant, &channels, &settings)
                     .await
                     .context("the relay failed")?;
@@ -107,7 +113,10 @@ pub fn run(args: DeliveriesArgs) -> anyhow::Result<u8> {
 }
 
 /// `deliveries send` without `--tenant`: every tenant's due deliveries.
-fn send_all_tenants(db: Option<&std::path::Path>) -> anyhow::Result<u8> {
+fn send_all_tenants(
+    db: Option<&std::path::Path>,
+    email_config: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
     let config = StoreConfig::from_env(db)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -115,7 +124,7 @@ fn send_all_tenants(db: Option<&std::path::Path>) -> anyhow::Result<u8> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         // The SMTP pool needs the runtime, so the channels are made inside it.
-        let (channels, settings) = relay_setup()?;
+        let (channels, settings) = relay_setup(email_config)?;
         let store = Store::open(&config)
             .await
             .with_context(|| format!("cannot open {}", config.describe()))?;
@@ -129,22 +138,26 @@ fn send_all_tenants(db: Option<&std::path::Path>) -> anyhow::Result<u8> {
 
 /// The channels and pacing from the environment. SMTP settings are optional (webhook-only
 /// installations have none) but, when given, must be valid.
-fn relay_setup() -> anyhow::Result<(Channels, RelaySettings)> {
+/// The relay's channels and pacing: email from `[notify.email]` / ECOWATCH_SMTP_* (absent when
+/// no SMTP server is configured: webhooks still go, email waits), webhooks, retry settings.
+pub(crate) fn relay_setup(
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<(Channels, RelaySettings)> {
     let settings = RelaySettings::from_env().map_err(|e| anyhow!(e))?;
-    let email = match SmtpConfig::from_env() {
+    let email = match EmailSettings::load(config) {
         Ok(config) => {
             let mailer = Mailer::new(&config).map_err(|e| match e {
                 SendError::Transient(m) | SendError::Permanent(m) => anyhow!(m),
             })?;
             Some(EmailChannel {
                 mailer,
-                from: config.from,
+                from: config.smtp.from.clone(),
             })
         }
-        Err(smtp::ConfigError::MissingUrl) => {
+        Err(LoadError::Email(EmailConfigError::MissingUrl)) => {
             eprintln!(
                 "note: {} is not set: webhooks are sent, email deliveries wait",
-                smtp::ENV_URL
+                crate::notify::email_config::ENV_URL
             );
             None
         }

@@ -5,6 +5,7 @@ mod advisory_store;
 pub(crate) mod crawl;
 mod db;
 mod deliveries;
+mod digest;
 mod feeds;
 mod findings;
 mod inventory;
@@ -60,6 +61,7 @@ enum Command {
     Deliveries(deliveries::DeliveriesArgs),
     Serve(serve::ServeArgs),
     Tokens(tokens::TokensArgs),
+    Digest(digest::DigestArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -81,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Deliveries(args) => deliveries::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Tokens(args) => tokens::run(args),
+        Command::Digest(args) => digest::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,7 +1,10 @@
 //! `ecowatch serve`: the scheduled service with its health and metrics endpoints.
 
 use super::EXIT_OK;
+use crate::api::{self, ApiState};
 use crate::config::Config;
+use crate::notify::email_config::{EmailConfigError, EmailSettings, process_env};
+use crate::notify::unsubscribe::UnsubscribeKeys;
 use crate::serve::{self, config::ServeConfig};
 use crate::store::{Store, StoreConfig};
 use anyhow::Context;
@@ -54,6 +57,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
         },
         postgres => postgres,
     };
+    // SMTP for the relay, digests and operator alerts; without a server, email waits.
+    let email = match EmailSettings::resolve(&file, &process_env) {
+        Ok(settings) => Some(settings),
+        Err(EmailConfigError::MissingUrl) => {
+            eprintln!(
+                "serve: no SMTP server configured ([notify.email] smtp-url or ECOWATCH_SMTP_URL): \
+                 email deliveries wait in the outbox"
+            );
+            None
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let unsubscribe_keys = UnsubscribeKeys::from_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -81,7 +97,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
                 schedules.join(", ")
             }
         );
-        let outcome = serve::run(store.clone(), config, listener, None).await;
+        let api = api::routes(ApiState::new(store.clone(), unsubscribe_keys));
+        let outcome = serve::run(store.clone(), config, listener, email, Some(api)).await;
         store.close().await;
         outcome.context("the service failed")
     });

@@ -162,7 +162,12 @@ async fn tenants(
             Some(id) => Ok(vec![(id, name.to_string())]),
             None => bail!("no tenant `{name}`"),
         },
-        None => Ok(store.list_tenants().await?),
+        None => Ok(store
+            .list_tenants()
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect()),
     }
 }
 

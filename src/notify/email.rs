@@ -1,13 +1,22 @@
 //! The alert email: `multipart/alternative` with text/plain first and text/html last (RFC 2046
 //! orders alternatives from least to most preferred). Everything in it came from a scanned
 //! repository or a crawled feed, so it is hostile: HTML-escaped in the HTML part, stripped of
-//! CR/LF and control characters in headers. `List-Unsubscribe` (RFC 8058) is still to do.
+//! CR/LF and control characters in headers.
+//!
+//! When unsubscribe keys and a public URL are configured, every message carries
+//! `List-Unsubscribe: <{public_url}/unsubscribe/{token}>` (plus a `mailto:` when configured) and
+//! `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), and shows the same link in
+//! both parts. The header is written without spaces so it stays on one physical line (a folded
+//! `List-Unsubscribe` has broken DKIM at some relays).
 
+use super::digest::{self, Digest};
+use super::unsubscribe::UnsubscribeKeys;
+use crate::store::TenantId;
 use lettre::Message;
-use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 /// The longest subject we send, in characters (mail clients cut far earlier anyway).
 const MAX_SUBJECT_CHARS: usize = 200;
@@ -18,6 +27,59 @@ pub enum EmailError {
     Address(String),
     #[error("cannot build the message")]
     Build(#[from] lettre::error::Error),
+    #[error("the delivery's digest payload cannot be read")]
+    BadDigest,
+}
+
+/// How recipients unsubscribe: the keys that sign tokens, the URL `ecowatch serve` answers on,
+/// and optionally a mailbox.
+#[derive(Debug, Clone)]
+pub struct ListUnsubscribe {
+    pub keys: UnsubscribeKeys,
+    /// `https://host[/prefix]`, without a trailing slash.
+    pub public_url: String,
+    pub mailto: Option<String>,
+}
+
+impl ListUnsubscribe {
+    /// The links for one subscription of one tenant.
+    pub fn link(&self, tenant: TenantId, subscription_id: i64) -> UnsubscribeLink {
+        let token = self.keys.token(tenant, subscription_id);
+        UnsubscribeLink {
+            url: format!("{}/unsubscribe/{token}", self.public_url),
+            mailto: self
+                .mailto
+                .as_ref()
+                .map(|m| format!("mailto:{m}?subject=unsubscribe%20{token}")),
+        }
+    }
+}
+
+/// One subscription's unsubscribe links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeLink {
+    /// The one-click https URL.
+    pub url: String,
+    pub mailto: Option<String>,
+}
+
+impl UnsubscribeLink {
+    /// `<https://…>,<mailto:…>`: no spaces, so no folding.
+    pub fn header_value(&self) -> String {
+        let mut value = format!("<{}>", header_safe_unlimited(&self.url));
+        if let Some(mailto) = &self.mailto {
+            value.push_str(&format!(",<{}>", header_safe_unlimited(mailto)));
+        }
+        value
+    }
+}
+
+/// What one message says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
 }
 
 /// The parts of an alert, read from a delivery's payload (missing fields read as empty).
@@ -63,7 +125,15 @@ impl Alert {
         ))
     }
 
-    pub fn text_body(&self) -> String {
+    pub fn content(&self, unsubscribe: Option<&str>) -> Content {
+        Content {
+            subject: self.subject(),
+            text: self.text_body(unsubscribe),
+            html: self.html_body(unsubscribe),
+        }
+    }
+
+    pub fn text_body(&self, unsubscribe: Option<&str>) -> String {
         let mut out = format!(
             "New finding in {}\n\n{} [{}]\nRule: {}\n",
             self.repo, self.title, self.severity, self.rule_id
@@ -75,10 +145,13 @@ impl Alert {
             out.push_str(&format!("\n{}\n", self.message));
         }
         out.push_str("\n-- \necowatch\n");
+        if let Some(url) = unsubscribe {
+            out.push_str(&format!("Unsubscribe: {url}\n"));
+        }
         out
     }
 
-    pub fn html_body(&self) -> String {
+    pub fn html_body(&self, unsubscribe: Option<&str>) -> String {
         let e = html_escape;
         let mut out = format!(
             "<!DOCTYPE html>\n<html><body>\n<p>New finding in <b>{}</b></p>\n\
@@ -97,7 +170,11 @@ impl Alert {
         if !self.message.is_empty() {
             out.push_str(&format!("<p>{}</p>\n", e(&self.message)));
         }
-        out.push_str("<p>-- <br>ecowatch</p>\n</body></html>\n");
+        out.push_str("<p>-- <br>ecowatch");
+        if let Some(url) = unsubscribe {
+            out.push_str(&format!("<br><a href=\"{}\">Unsubscribe</a>", e(url)));
+        }
+        out.push_str("</p>\n</body></html>\n");
         out
     }
 }
@@ -110,12 +187,36 @@ pub fn message_id(delivery_key: &str) -> String {
     format!("<{hex}@ecowatch>")
 }
 
-/// Builds the email for one delivery.
+/// The email for one outbox delivery: a digest when the payload's `kind` is `digest`, else a
+/// single-finding alert.
+pub fn for_delivery(
+    from: &str,
+    to: &str,
+    delivery_key: &str,
+    payload: &Value,
+    unsubscribe: Option<&UnsubscribeLink>,
+) -> Result<Message, EmailError> {
+    let url = unsubscribe.map(|u| u.url.as_str());
+    let content = if payload.get("kind").and_then(Value::as_str) == Some("digest") {
+        let digest = Digest::from_payload(payload).ok_or(EmailError::BadDigest)?;
+        Content {
+            subject: digest::render::subject(&digest),
+            text: digest::render::text(&digest, url),
+            html: digest::render::html(&digest, url),
+        }
+    } else {
+        Alert::from_payload(payload).content(url)
+    };
+    build(from, to, delivery_key, &content, unsubscribe)
+}
+
+/// Builds one message: text first, HTML last, with the unsubscribe headers when given.
 pub fn build(
     from: &str,
     to: &str,
     delivery_key: &str,
-    alert: &Alert,
+    content: &Content,
+    unsubscribe: Option<&UnsubscribeLink>,
 ) -> Result<Message, EmailError> {
     let from: Mailbox = from
         .parse()
@@ -130,16 +231,66 @@ pub fn build(
                 .unwrap_or_else(Body::new),
         )
     };
-    Ok(Message::builder()
+    let mut builder = Message::builder()
         .from(from)
         .to(to)
-        .subject(alert.subject())
-        .message_id(Some(message_id(delivery_key)))
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(part(ContentType::TEXT_PLAIN, alert.text_body()))
-                .singlepart(part(ContentType::TEXT_HTML, alert.html_body())),
-        )?)
+        .subject(header_safe(&content.subject))
+        .message_id(Some(message_id(delivery_key)));
+    if let Some(link) = unsubscribe {
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                link.header_value(),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
+    }
+    Ok(builder.multipart(
+        MultiPart::alternative()
+            .singlepart(part(ContentType::TEXT_PLAIN, content.text.clone()))
+            .singlepart(part(ContentType::TEXT_HTML, content.html.clone())),
+    )?)
+}
+
+/// [`header_safe`] without the length cap (URLs carry tokens that must stay whole).
+fn header_safe_unlimited(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect()
+}
+
+/// Hostile text made inert for display anywhere: control characters (CR, LF, ...) and bidi
+/// overrides/isolates (which can make text read differently than it is) become spaces, runs
+/// of spaces collapse, and it is cut to `max_chars` (with an ellipsis).
+pub fn inert(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut count = 0usize;
+    for c in text.chars() {
+        let c = if c.is_control() || is_bidi_control(c) || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        if count == max_chars {
+            let trimmed = out.trim_end().len();
+            out.truncate(trimmed);
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out.trim_end().to_string()
+}
+
+/// Unicode bidi embedding, override and isolate controls, and the directional marks.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A header value: control characters (CR, LF, TAB, ...) become spaces, runs of spaces collapse,
@@ -203,7 +354,7 @@ mod tests {
 
     #[test]
     fn html_part_escapes_everything_from_the_finding() {
-        let html = hostile().html_body();
+        let html = hostile().html_body(None);
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("src/&quot;a&quot;&amp;b.py:3"));
@@ -219,14 +370,95 @@ mod tests {
 
     #[test]
     fn built_message_has_text_before_html_and_no_injected_header() {
-        let message =
-            build("ecowatch@example.com", "dev@example.com", "k", &hostile()).expect("message");
+        let content = hostile().content(None);
+        let message = build(
+            "ecowatch@example.com",
+            "dev@example.com",
+            "k",
+            &content,
+            None,
+        )
+        .expect("message");
         let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
         let plain = raw.find("text/plain").expect("text part");
         let html = raw.find("text/html").expect("html part");
         assert!(plain < html);
         assert!(raw.contains("multipart/alternative"));
         assert!(!raw.lines().any(|l| l.starts_with("Bcc:")), "{raw}");
-        assert!(build("ecowatch@example.com", "not an address", "k", &hostile()).is_err());
+        assert!(
+            build(
+                "ecowatch@example.com",
+                "not an address",
+                "k",
+                &content,
+                None
+            )
+            .is_err()
+        );
+        assert!(
+            !raw.contains("List-Unsubscribe"),
+            "none without configuration"
+        );
+    }
+
+    const KEYS: &str = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    fn list_unsubscribe(mailto: Option<&str>) -> ListUnsubscribe {
+        ListUnsubscribe {
+            keys: UnsubscribeKeys::parse(KEYS).unwrap(),
+            public_url: "https://ecowatch.example.com/a-rather-long-prefix/for-folding".into(),
+            mailto: mailto.map(String::from),
+        }
+    }
+
+    #[test]
+    fn list_unsubscribe_headers_carry_a_verifiable_token_on_one_line() {
+        let tenant = TenantId::from_verified(7);
+        let link = list_unsubscribe(Some("unsubscribe@example.com")).link(tenant, 42);
+        let content = hostile().content(Some(&link.url));
+        let message = build(
+            "e@example.com",
+            "dev@example.com",
+            "k",
+            &content,
+            Some(&link),
+        )
+        .expect("message");
+        let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
+        let line = raw
+            .lines()
+            .find(|l| l.starts_with("List-Unsubscribe: "))
+            .expect("List-Unsubscribe");
+        assert!(
+            line.starts_with(
+                "List-Unsubscribe: <https://ecowatch.example.com/a-rather-long-prefix/for-folding/unsubscribe/v1."
+            ),
+            "{line}"
+        );
+        assert!(line.contains(">,<mailto:unsubscribe@example.com?subject=unsubscribe%20v1."));
+        assert!(raw.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+        let token = link.url.rsplit('/').next().unwrap();
+        assert_eq!(
+            UnsubscribeKeys::parse(KEYS).unwrap().verify(token),
+            Some((tenant, 42))
+        );
+        assert!(content.text.contains(&format!("Unsubscribe: {}", link.url)));
+        assert!(
+            content
+                .html
+                .contains(&format!("<a href=\"{}\">Unsubscribe</a>", link.url))
+        );
+        let without_mailto = list_unsubscribe(None).link(tenant, 42);
+        assert!(!without_mailto.header_value().contains("mailto"));
+    }
+
+    #[test]
+    fn inert_text_loses_controls_and_bidi_overrides_and_is_capped() {
+        assert_eq!(
+            inert("a\r\nBcc: x\u{202E}evil\u{2066}", 100),
+            "a Bcc: x evil"
+        );
+        assert_eq!(inert("abcdef", 3), "abc…");
+        assert_eq!(inert("  spaced   out ", 100), "spaced out");
     }
 }

@@ -6,7 +6,7 @@
 //! answering 410 Gone disables its subscription, and the tenant's email subscriptions are told
 //! once.
 
-use super::email::{self, Alert};
+use super::email;
 use super::smtp::{Mailer, SendError};
 use super::webhook::{WebhookError, WebhookSender};
 use crate::http::ssrf;
@@ -218,7 +218,7 @@ pub async fn run_once(
                     }
                     _ => None,
                 };
-                send_one(&delivery, subscription, channels, secret.as_deref()).await
+                send_one(tenant, &delivery, subscription, channels, secret.as_deref()).await
             }
         };
         let gone = match &result {
@@ -253,6 +253,7 @@ pub async fn run_once(
 }
 
 async fn send_one(
+    tenant: TenantId,
     delivery: &ClaimedDelivery,
     subscription: Option<&Subscription>,
     channels: &Channels,
@@ -262,7 +263,7 @@ async fn send_one(
         return Err(Failure::Permanent("the subscription is gone".into()));
     };
     match subscription.channel {
-        Channel::Email => send_email(delivery, subscription, channels.email.as_ref()).await,
+        Channel::Email => send_email(tenant, delivery, subscription, channels.email.as_ref()).await,
         Channel::Slack | Channel::Discord | Channel::Webhook => Ok(channels
             .webhooks
             .send(
@@ -277,6 +278,7 @@ async fn send_one(
 }
 
 async fn send_email(
+    tenant: TenantId,
     delivery: &ClaimedDelivery,
     subscription: &Subscription,
     email: Option<&EmailChannel>,
@@ -285,14 +287,23 @@ async fn send_email(
         return Err(Failure::Transient {
             error: format!(
                 "SMTP is not configured ({} is not set)",
-                super::smtp::ENV_URL
+                super::email_config::ENV_URL
             ),
             retry_after: None,
         });
     };
-    let alert = Alert::from_payload(&delivery.payload);
-    let message = email::build(from, &subscription.target, &delivery.delivery_key, &alert)
-        .map_err(|e| SendError::Permanent(e.to_string()))?;
+    // A finding alert or a digest, by the payload's kind, with the subscriber's unsubscribe link.
+    let unsubscribe = mailer
+        .unsubscribe()
+        .map(|u| u.link(tenant, subscription.id));
+    let message = email::for_delivery(
+        from,
+        &subscription.target,
+        &delivery.delivery_key,
+        &delivery.payload,
+        unsubscribe.as_ref(),
+    )
+    .map_err(|e| SendError::Permanent(e.to_string()))?;
     Ok(mailer.send(message).await?)
 }
 

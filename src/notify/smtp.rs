@@ -1,17 +1,13 @@
-//! The SMTP transport, configured from the environment (for now):
-//! `ECOWATCH_SMTP_URL` (`smtp://host:port`), `ECOWATCH_SMTP_TLS` (`starttls` by default, `tls`,
-//! or `none`, which only an explicit setting gives), `ECOWATCH_SMTP_FROM`, and credentials from
-//! `ECOWATCH_SMTP_USER` / `ECOWATCH_SMTP_PASSWORD`, which are never printed.
+//! The SMTP transport, built from [`EmailSettings`] (`[notify.email]` in ecowatch.toml and the
+//! `ECOWATCH_SMTP_*` variables, see [`super::email_config`]). STARTTLS by default; plaintext
+//! only when the settings say `none`. Credentials are never printed.
 
+use super::email::ListUnsubscribe;
+use super::email_config::EmailSettings;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-pub const ENV_URL: &str = "ECOWATCH_SMTP_URL";
-pub const ENV_TLS: &str = "ECOWATCH_SMTP_TLS";
-pub const ENV_FROM: &str = "ECOWATCH_SMTP_FROM";
-pub const ENV_USER: &str = "ECOWATCH_SMTP_USER";
-pub const ENV_PASSWORD: &str = "ECOWATCH_SMTP_PASSWORD";
 
 /// How long one SMTP conversation may take before it counts as a transient failure.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -24,22 +20,6 @@ pub enum Tls {
     StartTls,
     /// TLS from the first byte (port 465).
     Implicit,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error("{ENV_URL} is not set (e.g. smtp://mail.example.com:587)")]
-    MissingUrl,
-    #[error("{ENV_URL} must look like smtp://HOST[:PORT] (without credentials or a path)")]
-    BadUrl,
-    #[error("{ENV_TLS} must be none, starttls or tls")]
-    BadTls,
-    #[error("{ENV_FROM} is not set (the sender address)")]
-    MissingFrom,
-    #[error("{ENV_FROM} is not a valid address")]
-    BadFrom,
-    #[error("{ENV_USER} and {ENV_PASSWORD} go together")]
-    HalfCredentials,
 }
 
 /// Where and how to send. Its `Debug` leaves the password out.
@@ -65,59 +45,25 @@ impl std::fmt::Debug for SmtpConfig {
 }
 
 impl SmtpConfig {
-    pub fn from_env() -> Result<SmtpConfig, ConfigError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        SmtpConfig::parse(
-            var(ENV_URL).as_deref(),
-            var(ENV_TLS).as_deref(),
-            var(ENV_FROM).as_deref(),
-            var(ENV_USER),
-            var(ENV_PASSWORD),
-        )
-    }
-
-    pub fn parse(
-        url: Option<&str>,
-        tls: Option<&str>,
-        from: Option<&str>,
-        user: Option<String>,
-        password: Option<String>,
-    ) -> Result<SmtpConfig, ConfigError> {
-        let url = url.ok_or(ConfigError::MissingUrl)?;
-        let tls = match tls {
-            None | Some("starttls") => Tls::StartTls,
-            Some("tls") => Tls::Implicit,
-            Some("none") => Tls::None,
-            Some(_) => return Err(ConfigError::BadTls),
-        };
-        let rest = url.strip_prefix("smtp://").ok_or(ConfigError::BadUrl)?;
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.is_empty() || rest.contains(['@', '/', '?', '#']) {
-            return Err(ConfigError::BadUrl);
-        }
-        let default_port = if tls == Tls::Implicit { 465 } else { 587 };
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) => (host, port.parse().map_err(|_| ConfigError::BadUrl)?),
-            None => (rest, default_port),
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() {
-            return Err(ConfigError::BadUrl);
-        }
-        let from = from.ok_or(ConfigError::MissingFrom)?;
-        super::subscription::validate_email(from).map_err(|_| ConfigError::BadFrom)?;
-        let credentials = match (user, password) {
-            (Some(u), Some(p)) => Some((u, p)),
-            (None, None) => None,
-            _ => return Err(ConfigError::HalfCredentials),
-        };
-        Ok(SmtpConfig {
-            host: host.to_string(),
+    /// Validated values (see [`super::email_config`], which checks them).
+    pub(super) fn new(
+        host: String,
+        port: u16,
+        tls: Tls,
+        from: String,
+        credentials: Option<(String, String)>,
+    ) -> SmtpConfig {
+        SmtpConfig {
+            host,
             port,
             tls,
-            from: from.to_string(),
+            from,
             credentials,
-        })
+        }
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
     }
 }
 
@@ -129,13 +75,26 @@ pub enum SendError {
     Permanent(String),
 }
 
-/// A connection pool to one SMTP server.
+/// Set once the "no List-Unsubscribe" warning has been printed: once per process is enough.
+static WARNED_NO_UNSUBSCRIBE: AtomicBool = AtomicBool::new(false);
+
+/// A connection pool to one SMTP server, and what every message it sends carries.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    unsubscribe: Option<ListUnsubscribe>,
 }
 
 impl Mailer {
-    pub fn new(config: &SmtpConfig) -> Result<Mailer, SendError> {
+    /// Without unsubscribe keys or a public URL, mail goes out without `List-Unsubscribe`
+    /// (Gmail and Yahoo want it on subscribed mail): said once on stderr.
+    pub fn new(settings: &EmailSettings) -> Result<Mailer, SendError> {
+        let config = &settings.smtp;
+        if settings.unsubscribe.is_none() && !WARNED_NO_UNSUBSCRIBE.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "warning: sending without List-Unsubscribe: set ECOWATCH_UNSUBSCRIBE_KEYS and \
+                 [serve] public-url (or ECOWATCH_PUBLIC_URL) for one-click unsubscribe links"
+            );
+        }
         type Transport = AsyncSmtpTransport<Tokio1Executor>;
         let builder = match config.tls {
             Tls::None => Transport::builder_dangerous(config.host.as_str()),
@@ -150,7 +109,13 @@ impl Mailer {
         }
         Ok(Mailer {
             transport: builder.build(),
+            unsubscribe: settings.unsubscribe.clone(),
         })
+    }
+
+    /// How recipients unsubscribe, when configured.
+    pub fn unsubscribe(&self) -> Option<&ListUnsubscribe> {
+        self.unsubscribe.as_ref()
     }
 
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
@@ -172,57 +137,4 @@ fn describe(err: &lettre::transport::smtp::Error) -> String {
         source = cause.source();
     }
     super::email::header_safe(&text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(url: &str, tls: Option<&str>) -> Result<SmtpConfig, ConfigError> {
-        SmtpConfig::parse(Some(url), tls, Some("ecowatch@example.com"), None, None)
-    }
-
-    #[test]
-    fn tls_defaults_to_starttls_and_none_must_be_explicit() {
-        assert_eq!(
-            parse("smtp://mail.example.com", None).map(|c| c.tls),
-            Ok(Tls::StartTls)
-        );
-        assert_eq!(
-            parse("smtp://127.0.0.1:2525", Some("none")).map(|c| c.tls),
-            Ok(Tls::None)
-        );
-        assert_eq!(parse("smtp://h", Some("tls")).map(|c| c.port), Ok(465));
-        assert_eq!(parse("smtp://h", None).map(|c| c.port), Ok(587));
-        assert_eq!(parse("smtp://h", Some("plain")), Err(ConfigError::BadTls));
-    }
-
-    #[test]
-    fn malformed_urls_and_half_credentials_are_refused() {
-        assert_eq!(parse("http://h:25", None), Err(ConfigError::BadUrl));
-        assert_eq!(parse("smtp://user:pw@h:25", None), Err(ConfigError::BadUrl));
-        assert_eq!(parse("smtp://h:notaport", None), Err(ConfigError::BadUrl));
-        assert_eq!(parse("smtp://", None), Err(ConfigError::BadUrl));
-        assert_eq!(
-            SmtpConfig::parse(Some("smtp://h"), None, None, None, None),
-            Err(ConfigError::MissingFrom)
-        );
-        assert_eq!(
-            SmtpConfig::parse(Some("smtp://h"), None, Some("a@b"), Some("u".into()), None),
-            Err(ConfigError::HalfCredentials)
-        );
-    }
-
-    #[test]
-    fn debug_output_hides_the_password() {
-        let config = SmtpConfig::parse(
-            Some("smtp://h:25"),
-            None,
-            Some("a@b"),
-            Some("user".into()),
-            Some("hunter2".into()),
-        )
-        .expect("config");
-        assert!(!format!("{config:?}").contains("hunter2"));
-    }
 }

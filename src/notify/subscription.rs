@@ -1,7 +1,7 @@
 //! What a subscriber asked for (repository, minimum severity, cadence), stored as the
 //! subscription's JSON filter, and how a new finding becomes an outbox row for it.
 
-use crate::store::{DueDelivery, FindingUpsert, NewDelivery, Subscription};
+use crate::store::{Channel, DueDelivery, FindingUpsert, NewDelivery, Subscription};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -32,7 +32,7 @@ impl Cadence {
     }
 
     /// When a delivery queued at `now` is due. Daily and weekly ones wait for the period's end
-    /// (one email per finding for now; folding them into one digest is still to do).
+    /// (webhook subscriptions; email ones get a digest instead, see [`Cadence::sends_digest`]).
     pub fn due_at(self, now: DateTime<Utc>) -> DateTime<Utc> {
         let midnight = |days: i64| {
             (now.date_naive() + Duration::days(days))
@@ -45,6 +45,46 @@ impl Cadence {
             Cadence::Weekly => midnight(7 - i64::from(now.weekday().num_days_from_monday())),
         }
     }
+}
+
+impl Cadence {
+    /// The start of the period holding `now`: midnight UTC (daily), Monday midnight UTC
+    /// (weekly), `now` itself (immediate). One digest goes out per period.
+    pub fn period_start(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let days_back = match self {
+            Cadence::Immediate => return now,
+            Cadence::Daily => 0,
+            Cadence::Weekly => i64::from(now.weekday().num_days_from_monday()),
+        };
+        (now.date_naive() - Duration::days(days_back))
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+    }
+
+    /// How long one period is (what a first digest looks back over).
+    pub fn period_length(self) -> Duration {
+        match self {
+            Cadence::Immediate => Duration::zero(),
+            Cadence::Daily => Duration::days(1),
+            Cadence::Weekly => Duration::days(7),
+        }
+    }
+}
+
+/// Whether `subscription` gets one digest email per period instead of one email per finding:
+/// email with a daily or weekly cadence. (Webhooks keep one message per finding, due at the
+/// period's end.)
+pub fn sends_digest(subscription: &Subscription, filter: &AlertFilter) -> bool {
+    subscription.channel == Channel::Email && filter.cadence != Cadence::Immediate
+}
+
+/// The outbox key of `subscription_id`'s digest for the period starting at `period_start`:
+/// queued at most once, however often `ecowatch digest --send` runs.
+pub fn digest_key(subscription_id: i64, period_start: DateTime<Utc>) -> String {
+    format!(
+        "digest:{subscription_id}:{}",
+        period_start.format("%Y-%m-%d")
+    )
 }
 
 /// A subscription's filter: which findings, and how often.
@@ -133,7 +173,8 @@ pub fn delivery_key(subscription_id: i64, fingerprint: &str) -> String {
     format!("finding:{subscription_id}:{fingerprint}")
 }
 
-/// The outbox rows a new finding in `repo` owes the tenant's matching subscriptions.
+/// The outbox rows a new finding in `repo` owes the tenant's matching subscriptions. Digest
+/// subscribers ([`sends_digest`]) are owed nothing here: `ecowatch digest --send` tells them.
 pub fn deliveries_for(
     subscriptions: &[Subscription],
     repo: &str,
@@ -144,6 +185,9 @@ pub fn deliveries_for(
         .iter()
         .filter_map(|sub| {
             let filter = AlertFilter::from_json(&sub.filter)?;
+            if sends_digest(sub, &filter) {
+                return None;
+            }
             filter
                 .matches(repo, &finding.severity)
                 .then(|| DueDelivery {
@@ -226,6 +270,62 @@ mod tests {
             AlertFilter::from_json(&json!({})).map(|f| f.cadence),
             Some(Cadence::Weekly)
         );
+    }
+
+    #[test]
+    fn periods_start_at_midnight_and_on_mondays() {
+        // A Wednesday afternoon; the week began on Monday 2026-06-01.
+        let now = Utc.with_ymd_and_hms(2026, 6, 3, 15, 30, 0).unwrap();
+        assert_eq!(
+            Cadence::Weekly.period_start(now),
+            Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            Cadence::Daily.period_start(now),
+            Utc.with_ymd_and_hms(2026, 6, 3, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            digest_key(4, Cadence::Weekly.period_start(now)),
+            "digest:4:2026-06-01"
+        );
+    }
+
+    #[test]
+    fn digest_subscribers_get_no_per_finding_email() {
+        let sub = |id: i64, channel: Channel, cadence: Cadence| Subscription {
+            id,
+            channel,
+            target: "x".into(),
+            filter: AlertFilter {
+                repo: None,
+                min_severity: "info".into(),
+                cadence,
+            }
+            .to_json(),
+            created_at: Utc::now(),
+        };
+        let subs = [
+            sub(1, Channel::Email, Cadence::Weekly),
+            sub(2, Channel::Email, Cadence::Immediate),
+            sub(3, Channel::Slack, Cadence::Daily),
+        ];
+        let finding = FindingUpsert {
+            repo_id: 1,
+            fingerprint: "f".into(),
+            rule_id: "r".into(),
+            severity: "high".into(),
+            title: "t".into(),
+            path: None,
+            line: None,
+            status: crate::store::FindingStatus::New,
+            seen_at: Utc::now(),
+            details: json!({}),
+        };
+        let ids: Vec<i64> = deliveries_for(&subs, "api", &finding, Utc::now())
+            .iter()
+            .map(|d| d.delivery.subscription_id)
+            .collect();
+        assert_eq!(ids, vec![2, 3]);
     }
 
     #[test]

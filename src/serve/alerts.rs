@@ -6,7 +6,7 @@
 use super::config::{Job, ServeConfig};
 use super::jobs::JobContext;
 use super::metrics::Metrics;
-use crate::notify::smtp::{Mailer, SendError, SmtpConfig};
+use crate::notify::smtp::{Mailer, SendError};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
@@ -126,7 +126,7 @@ async fn check(ctx: &JobContext, config: &ServeConfig, metrics: &Metrics) {
                 continue;
             }
         }
-        match send(to, &condition).await {
+        match send(ctx, to, &condition).await {
             Ok(()) => {
                 metrics.alert_sent(&condition.id);
                 eprintln!("serve: operator alert {}: sent", condition.id);
@@ -140,10 +140,14 @@ async fn check(ctx: &JobContext, config: &ServeConfig, metrics: &Metrics) {
     }
 }
 
-async fn send(to: &str, condition: &Condition) -> Result<(), String> {
-    let config = SmtpConfig::from_env().map_err(|e| e.to_string())?;
-    let mailer = Mailer::new(&config).map_err(describe)?;
-    let message = build(&config.from, to, condition)?;
+async fn send(ctx: &JobContext, to: &str, condition: &Condition) -> Result<(), String> {
+    let Some(config) = &ctx.email else {
+        return Err(
+            "no SMTP server is configured ([notify.email] smtp-url or ECOWATCH_SMTP_URL)".into(),
+        );
+    };
+    let mailer = Mailer::new(config).map_err(describe)?;
+    let message = build(&config.smtp.from, to, condition)?;
     mailer.send(message).await.map_err(describe)
 }
 
@@ -207,7 +211,7 @@ mod tests {
         store.put_source(&source("fresh", 11)).await.unwrap();
         store.put_source(&source("stale", 13)).await.unwrap();
         let config = ServeConfig::from_tables(None, None).unwrap(); // crawl every 6 hours
-        let ctx = JobContext::new(store.clone(), None);
+        let ctx = JobContext::new(store.clone(), None, None);
         let found = conditions(&ctx, &config, now).await.unwrap();
         let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["source-stale:stale"]);

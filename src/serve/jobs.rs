@@ -3,8 +3,10 @@
 
 use super::config::Job;
 use crate::http::{HttpClient, HttpConfig};
-use crate::notify::relay::{self, RelaySettings};
-use crate::notify::smtp::{self, Mailer, SendError, SmtpConfig};
+use crate::notify::email_config::EmailSettings;
+use crate::notify::relay::{self, Channels, EmailChannel, RelaySettings};
+use crate::notify::smtp::{Mailer, SendError};
+use crate::notify::webhook::WebhookSender;
 use crate::source::osv;
 use crate::store::{Store, Tenant};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,10 +45,13 @@ pub struct JobContext {
     pub tenants: Option<Vec<String>>,
     /// See [`ENV_TEST_JOB_DELAY_MS`].
     pub test_delay: Option<Duration>,
+    /// SMTP and unsubscribe settings; `None` when no SMTP server is configured (email
+    /// deliveries then wait in the outbox, webhooks still go).
+    pub email: Option<EmailSettings>,
 }
 
 impl JobContext {
-    pub fn new(store: Store, tenants: Option<Vec<String>>) -> Self {
+    pub fn new(store: Store, tenants: Option<Vec<String>>, email: Option<EmailSettings>) -> Self {
         let test_delay = std::env::var(ENV_TEST_JOB_DELAY_MS)
             .ok()
             .and_then(|ms| ms.parse::<u64>().ok())
@@ -55,6 +60,7 @@ impl JobContext {
             store,
             tenants,
             test_delay,
+            email,
         }
     }
 
@@ -177,31 +183,35 @@ async fn rescan(ctx: &JobContext) -> Result<String, JobError> {
 /// One pass of the outbox relay for every tenant (`ecowatch deliveries send`). Without SMTP
 /// configured there is nothing to send through: the tick says so and succeeds.
 async fn relay(ctx: &JobContext) -> Result<String, JobError> {
-    let config = match SmtpConfig::from_env() {
-        Ok(config) => config,
-        Err(smtp::ConfigError::MissingUrl) => {
-            return Ok(format!("{} is not set: nothing sent", smtp::ENV_URL));
-        }
-        Err(e) => return Err(JobError::new(e.to_string())),
-    };
     let settings = RelaySettings::from_env().map_err(JobError::new)?;
-    let mailer = Mailer::new(&config).map_err(|e| match e {
-        SendError::Transient(m) | SendError::Permanent(m) => JobError::new(m),
-    })?;
+    let email = match &ctx.email {
+        Some(config) => Some(EmailChannel {
+            mailer: Mailer::new(config).map_err(|e| match e {
+                SendError::Transient(m) | SendError::Permanent(m) => JobError::new(m),
+            })?,
+            from: config.smtp.from.clone(),
+        }),
+        None => None,
+    };
+    let channels = Channels {
+        email,
+        webhooks: WebhookSender::from_env().map_err(JobError::new)?,
+    };
     let mut total = relay::RelayCounts::default();
     for tenant in ctx.tenants().await? {
-        let counts = relay::run_once(&ctx.store, tenant.id, &mailer, &config.from, &settings)
+        let counts = relay::run_once(&ctx.store, tenant.id, &channels, &settings)
             .await
             .map_err(|e| JobError::new(format!("{}: the relay failed: {e}", tenant.name)))?;
-        total.sent += counts.sent;
-        total.retried += counts.retried;
-        total.dead += counts.dead;
-        total.fenced += counts.fenced;
+        total += counts;
     }
-    Ok(format!(
+    let mut summary = format!(
         "{} sent, {} to retry, {} dead, {} fenced out",
         total.sent, total.retried, total.dead, total.fenced
-    ))
+    );
+    if ctx.email.is_none() {
+        summary.push_str(" (no SMTP server configured: email deliveries wait)");
+    }
+    Ok(summary)
 }
 
 /// The weekly digest's hook: the digest itself is built elsewhere and wired in here.

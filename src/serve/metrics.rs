@@ -199,7 +199,7 @@ mod tests {
         let store = crate::store::Store::open_sqlite(&dir.path().join("m.db"), false)
             .await
             .unwrap();
-        let ctx = JobContext::new(store, None);
+        let ctx = JobContext::new(store, None, None);
         let metrics = Metrics::default();
         metrics.tick("rescan", "finished");
         metrics.set_conditions(&["dead-letters".into()]);

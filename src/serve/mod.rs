@@ -56,6 +56,7 @@ pub async fn run(
     store: Store,
     config: ServeConfig,
     listener: TcpListener,
+    email: Option<crate::notify::email_config::EmailSettings>,
     extra: Option<axum::Router>,
 ) -> Result<(), ServeError> {
     for schedule in &config.schedules {
@@ -66,7 +67,7 @@ pub async fn run(
     }
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::default());
-    let jobs = JobContext::new(store.clone(), config.tenants.clone());
+    let jobs = JobContext::new(store.clone(), config.tenants.clone(), email);
     let (flag, stop) = shutdown::channel();
     tokio::spawn(shutdown::on_signal(flag));
 

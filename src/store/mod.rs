@@ -21,9 +21,9 @@ mod outbox_stats;
 mod postgres;
 mod sql;
 mod sqlite;
+mod subscription_state;
 mod tenants;
 mod ticks;
-mod subscription_state;
 mod tokens;
 mod types;
 
@@ -32,9 +32,9 @@ pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use subscription_state::SubscriptionState;
 pub use tenants::Tenant;
 pub use ticks::{ClaimedTick, TickRecord, TickStatus};
-pub use subscription_state::SubscriptionState;
 pub use tokens::{ApiPrincipal, ApiToken};
 pub use types::*;
 

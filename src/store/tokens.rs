@@ -63,7 +63,6 @@ const FIND_TOKEN: &str = "SELECT tenant_id, id, admin, last_used_at FROM api_tok
 const TOUCH_TOKEN: &str =
     "UPDATE api_tokens SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2";
 
-const LIST_TENANTS: &str = "SELECT id, name FROM tenants ORDER BY name";
 const FIND_TENANT: &str = "SELECT id FROM tenants WHERE name = $1";
 
 type TokenRow = (
@@ -224,18 +223,6 @@ impl Store {
             token_id,
             admin,
         }))
-    }
-
-    /// Every tenant, by name (`ecowatch tokens list` across tenants).
-    pub async fn list_tenants(&self) -> Result<Vec<(TenantId, String)>, StoreError> {
-        let rows: Vec<(i64, String)> = match self {
-            Store::Sqlite(s) => sqlx::query_as(LIST_TENANTS).fetch_all(&s.pool).await?,
-            Store::Postgres(p) => sqlx::query_as(LIST_TENANTS).fetch_all(&p.pool).await?,
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(id, name)| (TenantId::from_db(id), name))
-            .collect())
     }
 
     /// The tenant called `name`, without creating it (unlike [`Store::ensure_tenant`]).
