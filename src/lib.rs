@@ -19,8 +19,10 @@
 //! - [`http`]: the one polite, bounded HTTP client every source uses.
 //! - [`notify`]: subscriptions, alert email and the outbox relay.
 //! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
+//! - [`changelog`]: changelogs and release notes into version-gated notices.
 //! - [`cli`]: the command line.
 
+pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod dependency;

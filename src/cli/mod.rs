@@ -9,6 +9,7 @@ mod feeds;
 mod findings;
 mod inventory;
 mod notices;
+mod notices_parse;
 mod progress;
 mod rescan;
 mod scan;
