@@ -107,7 +107,10 @@ fn parse_reads_rst_release_notes_github_bodies_and_misfiled_removals() {
     let coords = find(&django, "django.contrib.gis.geoip2.GeoIP2.coords");
     assert_eq!(coords["kind"], "deprecation");
     assert_eq!(coords["introduced"], "4.1");
-    assert_eq!(coords["replacement"], "django.contrib.gis.geoip2.GeoIP2.lon_lat");
+    assert_eq!(
+        coords["replacement"],
+        "django.contrib.gis.geoip2.GeoIP2.lon_lat"
+    );
     assert_eq!(coords["date"], "2022-08-03");
     assert_eq!(find(&django, "CSRF_COOKIE_MASKED")["kind"], "deprecation");
     let widget = find(&django, "django.contrib.postgres.forms.ranges.RangeWidget");
@@ -123,13 +126,23 @@ fn parse_reads_rst_release_notes_github_bodies_and_misfiled_removals() {
         dir.path(),
     );
     let legacy = find(&release, "legacyMode");
-    assert_eq!(legacy["kind"], "removal", "\"Drop\" under \"Breaking changes\"");
-    assert_eq!(find(&release, "auth.onAuthStateChange")["category"], "breaking");
+    assert_eq!(
+        legacy["kind"], "removal",
+        "\"Drop\" under \"Breaking changes\""
+    );
+    assert_eq!(
+        find(&release, "auth.onAuthStateChange")["category"],
+        "breaking"
+    );
     assert_eq!(legacy["versions"], "<2.0.0");
     let set_auth = find(&release, "auth.setAuth");
     assert_eq!(set_auth["introduced"], "2.0.0");
     assert_eq!(set_auth["replacement"], "auth.setSession");
-    assert!(release.iter().all(|i| i["identifiers"] != serde_json::json!(["--dry-run"])));
+    assert!(
+        release
+            .iter()
+            .all(|i| i["identifiers"] != serde_json::json!(["--dry-run"]))
+    );
 
     let misfiled = parse_json(
         &fixture("removals-under-deprecated.md"),
@@ -236,7 +249,12 @@ fn stored_changelog_knowledge_is_found_only_where_the_package_is_imported() {
         ],
         &home,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("stored 5 new"));
 
     let code = "from supabase import create_client\n\nclient = create_client(URL, KEY)\nsupabase = client\nsession = supabase.auth.api.foo(token)\nother = supabase.auth.api.foobar\n";
@@ -253,9 +271,7 @@ fn stored_changelog_knowledge_is_found_only_where_the_package_is_imported() {
     assert_eq!(f["package"]["name"], "supabase");
     let message = f["message"].as_str().unwrap();
     assert!(
-        message.contains(
-            "\"`supabase.auth.api.foo()` is deprecated and will be removed in 3.0.\""
-        ),
+        message.contains("\"`supabase.auth.api.foo()` is deprecated and will be removed in 3.0.\""),
         "{message}"
     );
     assert_eq!(f["fix"], "Use `supabase.auth.admin.foo` instead.");
@@ -282,6 +298,11 @@ fn stored_changelog_knowledge_is_found_only_where_the_package_is_imported() {
         .filter(|f| f["kind"] == "advisory")
         .collect();
     assert_eq!(advisories.len(), 1, "{report:#}");
-    assert!(advisories[0]["title"].as_str().unwrap().starts_with("Upgrade recommended"));
+    assert!(
+        advisories[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Upgrade recommended")
+    );
     assert_eq!(advisories[0]["locations"][0]["path"], "requirements.txt");
 }

@@ -45,7 +45,10 @@ pub fn heading_category(heading: &str) -> Option<Category> {
                 Category::Breaking,
                 re(r"(?i)\bbreaking\b|\bbackwards?[- ]incompatible\b|\bincompatible changes?\b"),
             ),
-            (Category::Removed, re(r"(?i)\b(?:removed|removals?|dropped)\b")),
+            (
+                Category::Removed,
+                re(r"(?i)\b(?:removed|removals?|dropped)\b"),
+            ),
             (Category::Deprecated, re(r"(?i)\bdeprecat(?:ed|ions?)\b")),
         ]
     });
@@ -130,21 +133,43 @@ mod tests {
     #[test]
     fn verbs_and_headings() {
         let c = |h: Option<&str>, t: &str| classify(h, None, t);
-        assert_eq!(c(Some("Deprecated"), "`foo` is deprecated."), (Category::Deprecated, 0.9));
-        assert_eq!(c(Some("Deprecated"), "Removed `foo()`."), (Category::Removed, 0.75));
         assert_eq!(
-            c(Some("Removed"), "`x` is deprecated and will be removed in 3.0"),
+            c(Some("Deprecated"), "`foo` is deprecated."),
+            (Category::Deprecated, 0.9)
+        );
+        assert_eq!(
+            c(Some("Deprecated"), "Removed `foo()`."),
+            (Category::Removed, 0.75)
+        );
+        assert_eq!(
+            c(
+                Some("Removed"),
+                "`x` is deprecated and will be removed in 3.0"
+            ),
             (Category::Deprecated, 0.75)
         );
         assert_eq!(c(None, "Removed the deprecated `x`").0, Category::Removed);
         assert_eq!(c(None, "`x` has been removed").0, Category::Removed);
-        assert_eq!(c(None, "Deprecate `x` in favour of `y`").0, Category::Deprecated);
-        assert_eq!(c(None, "`f()` now raises `ValueError`").0, Category::Breaking);
+        assert_eq!(
+            c(None, "Deprecate `x` in favour of `y`").0,
+            Category::Deprecated
+        );
+        assert_eq!(
+            c(None, "`f()` now raises `ValueError`").0,
+            Category::Breaking
+        );
         assert_eq!(c(None, "Fix CVE-2024-1234 in parser").0, Category::Security);
         assert_eq!(c(Some("Fixed"), "Fix a crash").0, Category::Other);
-        assert_eq!(c(Some("Features removed in 4.1"), "`x` support").0, Category::Removed);
         assert_eq!(
-            c(Some("Backwards incompatible changes in 4.1"), "The `y` changed").0,
+            c(Some("Features removed in 4.1"), "`x` support").0,
+            Category::Removed
+        );
+        assert_eq!(
+            c(
+                Some("Backwards incompatible changes in 4.1"),
+                "The `y` changed"
+            )
+            .0,
             Category::Breaking
         );
         // Not a verb: a word that merely contains one.
@@ -158,7 +183,12 @@ mod tests {
             Category::Deprecated
         );
         assert_eq!(
-            classify(None, Some("A long sentence that happens to mention deprecation of things"), "`a.b`").0,
+            classify(
+                None,
+                Some("A long sentence that happens to mention deprecation of things"),
+                "`a.b`"
+            )
+            .0,
             Category::Other
         );
     }

@@ -84,7 +84,9 @@ const MAX_IDENT_BYTES: usize = 200;
 /// Identifiers kept per entry.
 const MAX_IDENTS: usize = 32;
 
-const CODE: &str = r"(?::[\w:.-]{1,40}:`[^`]{1,200}`|``[^`]{1,200}``|`[^`]{1,200}`)";
+/// A code span or role; lengths are checked after matching (bounded repetitions would make
+/// the automata too large).
+const CODE: &str = r"(?::[\w:.-]+:`[^`]+`|``[^`]+``|`[^`]+`)";
 
 static CODE_SPAN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(CODE).expect("constant regex compiles"));
@@ -139,9 +141,8 @@ pub fn extract(text: &str) -> Extracted {
             excluded.push((t.start(), t.end()));
         }
     }
-    let overlaps = |s: usize, e: usize, spans: &[(usize, usize)]| {
-        spans.iter().any(|&(a, b)| s < b && a < e)
-    };
+    let overlaps =
+        |s: usize, e: usize, spans: &[(usize, usize)]| spans.iter().any(|&(a, b)| s < b && a < e);
     let mut found: Vec<(usize, Identifier)> = Vec::new();
     let mut code_spans: Vec<(usize, usize)> = Vec::new();
     for m in CODE_SPAN.find_iter(text) {
@@ -293,38 +294,244 @@ fn plausible_dotted(s: &str) -> bool {
 /// Words that name nothing in particular: a pattern made only of them would match every
 /// codebase. Compared in lower case.
 const STOPLIST: &[&str] = &[
-    "get", "set", "put", "post", "delete", "patch", "head", "data", "client", "server", "id",
-    "ids", "name", "names", "type", "types", "value", "values", "config", "configuration",
-    "settings", "options", "option", "opts", "params", "param", "args", "arg", "kwargs", "self",
-    "this", "cls", "error", "errors", "err", "result", "results", "response", "request", "req",
-    "res", "init", "run", "start", "stop", "main", "default", "defaults", "key", "keys", "url",
-    "uri", "path", "file", "files", "list", "dict", "map", "string", "str", "int", "bool",
-    "float", "number", "object", "obj", "true", "false", "null", "none", "nil", "undefined",
-    "index", "app", "api", "auth", "user", "users", "test", "tests", "item", "items", "text",
-    "body", "json", "query", "model", "models", "view", "views", "state", "props", "context",
-    "ctx", "event", "events", "handler", "callback", "cb", "fn", "func", "function", "method",
-    "class", "module", "package", "version", "update", "create", "read", "write", "load",
-    "save", "open", "close", "send", "call", "new", "old", "size", "len", "length", "count",
-    "time", "date", "timeout", "debug", "log", "logger", "info", "warn", "warning", "message",
-    "msg", "status", "code", "input", "output", "source", "target", "mode", "flag", "flags",
-    "env", "environment", "host", "port", "token", "session", "connection", "db", "database",
-    "table", "row", "rows", "column", "field", "fields", "form", "page", "content", "node",
-    "element", "component", "render", "template", "tag", "tags", "label", "title", "parent",
-    "child", "children", "root", "base", "core", "utils", "util", "helpers", "lib", "src",
-    "main", "index", "foo", "bar", "baz", "and", "or", "not", "the", "for", "with", "from",
-    "import", "export", "return", "async", "await", "support", "feature", "features",
+    "get",
+    "set",
+    "put",
+    "post",
+    "delete",
+    "patch",
+    "head",
+    "data",
+    "client",
+    "server",
+    "id",
+    "ids",
+    "name",
+    "names",
+    "type",
+    "types",
+    "value",
+    "values",
+    "config",
+    "configuration",
+    "settings",
+    "options",
+    "option",
+    "opts",
+    "params",
+    "param",
+    "args",
+    "arg",
+    "kwargs",
+    "self",
+    "this",
+    "cls",
+    "error",
+    "errors",
+    "err",
+    "result",
+    "results",
+    "response",
+    "request",
+    "req",
+    "res",
+    "init",
+    "run",
+    "start",
+    "stop",
+    "main",
+    "default",
+    "defaults",
+    "key",
+    "keys",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "files",
+    "list",
+    "dict",
+    "map",
+    "string",
+    "str",
+    "int",
+    "bool",
+    "float",
+    "number",
+    "object",
+    "obj",
+    "true",
+    "false",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "index",
+    "app",
+    "api",
+    "auth",
+    "user",
+    "users",
+    "test",
+    "tests",
+    "item",
+    "items",
+    "text",
+    "body",
+    "json",
+    "query",
+    "model",
+    "models",
+    "view",
+    "views",
+    "state",
+    "props",
+    "context",
+    "ctx",
+    "event",
+    "events",
+    "handler",
+    "callback",
+    "cb",
+    "fn",
+    "func",
+    "function",
+    "method",
+    "class",
+    "module",
+    "package",
+    "version",
+    "update",
+    "create",
+    "read",
+    "write",
+    "load",
+    "save",
+    "open",
+    "close",
+    "send",
+    "call",
+    "new",
+    "old",
+    "size",
+    "len",
+    "length",
+    "count",
+    "time",
+    "date",
+    "timeout",
+    "debug",
+    "log",
+    "logger",
+    "info",
+    "warn",
+    "warning",
+    "message",
+    "msg",
+    "status",
+    "code",
+    "input",
+    "output",
+    "source",
+    "target",
+    "mode",
+    "flag",
+    "flags",
+    "env",
+    "environment",
+    "host",
+    "port",
+    "token",
+    "session",
+    "connection",
+    "db",
+    "database",
+    "table",
+    "row",
+    "rows",
+    "column",
+    "field",
+    "fields",
+    "form",
+    "page",
+    "content",
+    "node",
+    "element",
+    "component",
+    "render",
+    "template",
+    "tag",
+    "tags",
+    "label",
+    "title",
+    "parent",
+    "child",
+    "children",
+    "root",
+    "base",
+    "core",
+    "utils",
+    "util",
+    "helpers",
+    "lib",
+    "src",
+    "main",
+    "index",
+    "foo",
+    "bar",
+    "baz",
+    "and",
+    "or",
+    "not",
+    "the",
+    "for",
+    "with",
+    "from",
+    "import",
+    "export",
+    "return",
+    "async",
+    "await",
+    "support",
+    "feature",
+    "features",
 ];
 
 /// Flags every tool has.
 const GENERIC_FLAGS: &[&str] = &[
-    "--help", "--version", "--verbose", "--debug", "--force", "--quiet", "--config", "--output",
-    "--input", "--dry-run", "--yes", "--all", "--silent", "--json", "--file", "--path",
+    "--help",
+    "--version",
+    "--verbose",
+    "--debug",
+    "--force",
+    "--quiet",
+    "--config",
+    "--output",
+    "--input",
+    "--dry-run",
+    "--yes",
+    "--all",
+    "--silent",
+    "--json",
+    "--file",
+    "--path",
 ];
 
 /// Environment names too common to mean one package.
 const GENERIC_ENV: &[&str] = &[
-    "NODE_ENV", "API_KEY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "LOG_LEVEL", "USER_ID",
-    "SECRET_KEY", "DATABASE_URL", "BASE_URL", "API_URL", "ACCESS_TOKEN", "AUTH_TOKEN",
+    "NODE_ENV",
+    "API_KEY",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "LOG_LEVEL",
+    "USER_ID",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "BASE_URL",
+    "API_URL",
+    "ACCESS_TOKEN",
+    "AUTH_TOKEN",
 ];
 
 fn is_stopword(word: &str) -> bool {
@@ -352,18 +559,13 @@ pub fn is_generic(ident: &str) -> bool {
         return segments.iter().all(|s| is_stopword(s));
     }
     if ident.contains('_') {
-        return ident
-            .split('_')
-            .filter(|p| !p.is_empty())
-            .all(is_stopword);
+        return ident.split('_').filter(|p| !p.is_empty()).all(is_stopword);
     }
     // One plain word: generic when stoplisted, short, or all lower case (an English word
     // like `timeout` or `render` says nothing about which API it is).
     is_stopword(ident)
         || ident.len() < 5
-        || ident
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '$')
+        || ident.chars().all(|c| c.is_ascii_lowercase() || c == '$')
 }
 
 #[cfg(test)]
@@ -379,7 +581,8 @@ mod tests {
 
     #[test]
     fn code_spans_and_replacements() {
-        let e = extract("`supabase.auth.api.foo()` is deprecated, use `supabase.auth.bar()` instead.");
+        let e =
+            extract("`supabase.auth.api.foo()` is deprecated, use `supabase.auth.bar()` instead.");
         assert_eq!(
             texts(&e),
             vec![("supabase.auth.api.foo", IdentKind::Call, true)]
@@ -387,7 +590,10 @@ mod tests {
         assert_eq!(e.replacement.as_deref(), Some("supabase.auth.bar"));
 
         let e = extract("Deprecated ``django.utils.foo`` in favour of :func:`~django.utils.bar`.");
-        assert_eq!(texts(&e), vec![("django.utils.foo", IdentKind::Dotted, true)]);
+        assert_eq!(
+            texts(&e),
+            vec![("django.utils.foo", IdentKind::Dotted, true)]
+        );
         assert_eq!(e.replacement.as_deref(), Some("django.utils.bar"));
 
         let e = extract("The `legacy_mode` setting was replaced by `strict_mode`.");
@@ -425,14 +631,35 @@ mod tests {
     #[test]
     fn generic_names_never_stand_alone() {
         for g in [
-            "get", "data", "client", "id", "name", "type", "value", "config", "timeout",
-            "client.get", "self.data", "api_key", "user_id", "--help", "NODE_ENV", "Client", "x.y",
+            "get",
+            "data",
+            "client",
+            "id",
+            "name",
+            "type",
+            "value",
+            "config",
+            "timeout",
+            "client.get",
+            "self.data",
+            "api_key",
+            "user_id",
+            "--help",
+            "NODE_ENV",
+            "Client",
+            "x.y",
         ] {
             assert!(is_generic(g), "{g} should be generic");
         }
         for s in [
-            "supabase.auth.api.foo", "createClient", "SUPABASE_LEGACY_KEY", "--legacy-auth",
-            "legacy_mode", "utcnow_compat", "datetime.utcnow", "OldThing",
+            "supabase.auth.api.foo",
+            "createClient",
+            "SUPABASE_LEGACY_KEY",
+            "--legacy-auth",
+            "legacy_mode",
+            "utcnow_compat",
+            "datetime.utcnow",
+            "OldThing",
         ] {
             assert!(!is_generic(s), "{s} should be specific");
         }

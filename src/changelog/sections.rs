@@ -525,7 +525,11 @@ fn clean_heading(raw: &str) -> String {
             .map_or(String::new(), |m| m.as_str().to_string())
     });
     let mut out = String::new();
-    push_clean(&mut out, &unlinked.replace(['*', '_'], " "), MAX_HEADING_BYTES);
+    push_clean(
+        &mut out,
+        &unlinked.replace(['*', '_'], " "),
+        MAX_HEADING_BYTES,
+    );
     out.trim().to_string()
 }
 

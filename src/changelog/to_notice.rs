@@ -53,8 +53,11 @@ pub fn notices_from(
             continue;
         };
         for entry in &section.entries {
-            let (category, confidence) =
-                classify(entry.heading.as_deref(), entry.parent.as_deref(), &entry.text);
+            let (category, confidence) = classify(
+                entry.heading.as_deref(),
+                entry.parent.as_deref(),
+                &entry.text,
+            );
             if category == Category::Other {
                 continue;
             }
@@ -153,7 +156,9 @@ fn build(
         summary: Some(summary),
         details: Some(entry.text.clone()),
         severity: json!([]),
-        published: date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc()),
+        published: date
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc()),
         modified,
         withdrawn: None,
         affected: vec![Affected {
@@ -360,13 +365,26 @@ mod tests {
             split_provenance(&p.provenance),
             (Some(url), "`supabase.auth.api.foo()` is deprecated.")
         );
-        assert_eq!(dep.raw.as_ref().unwrap()["replacement"], "supabase.auth.bar");
-        assert_eq!(dep.summary.as_deref(), Some("`supabase.auth.api.foo()` is deprecated."));
-        assert_eq!(dep.modified.date_naive(), NaiveDate::from_ymd_opt(2024, 6, 1).unwrap());
+        assert_eq!(
+            dep.raw.as_ref().unwrap()["replacement"],
+            "supabase.auth.bar"
+        );
+        assert_eq!(
+            dep.summary.as_deref(),
+            Some("`supabase.auth.api.foo()` is deprecated.")
+        );
+        assert_eq!(
+            dep.modified.date_naive(),
+            NaiveDate::from_ymd_opt(2024, 6, 1).unwrap()
+        );
 
         let removal = &n[1];
         assert_eq!(removal.kind, NoticeKind::Removal);
-        let pats: Vec<&str> = removal.patterns.iter().map(|p| p.pattern.as_str()).collect();
+        let pats: Vec<&str> = removal
+            .patterns
+            .iter()
+            .map(|p| p.pattern.as_str())
+            .collect();
         assert_eq!(pats, vec!["legacyHelper"], "`get` is generic");
         assert_eq!(
             removal.affected[0].ranges[0]["events"],
@@ -376,13 +394,26 @@ mod tests {
         let security = &n[2];
         assert_eq!(security.kind, NoticeKind::Advisory);
         assert_eq!(security.aliases, vec!["CVE-2024-0001"]);
-        assert!(security.summary.as_deref().unwrap().starts_with("Upgrade recommended"));
+        assert!(
+            security
+                .summary
+                .as_deref()
+                .unwrap()
+                .starts_with("Upgrade recommended")
+        );
         assert!(security.patterns.is_empty());
 
         let breaking = &n[3];
         assert_eq!(breaking.kind, NoticeKind::Removal);
-        assert_eq!(breaking.affected[0].ranges[0]["events"][1]["fixed"], "2.0.0");
-        let pats: Vec<&str> = breaking.patterns.iter().map(|p| p.pattern.as_str()).collect();
+        assert_eq!(
+            breaking.affected[0].ranges[0]["events"][1]["fixed"],
+            "2.0.0"
+        );
+        let pats: Vec<&str> = breaking
+            .patterns
+            .iter()
+            .map(|p| p.pattern.as_str())
+            .collect();
         assert_eq!(pats, vec!["connectPool", "pool_timeout_ms"]);
     }
 
@@ -408,10 +439,17 @@ mod tests {
         assert_eq!(safe_url("javascript:alert(1)"), None);
         assert_eq!(safe_url("https://x/\r\nSet-Cookie: a"), None);
         let sections = parse("## 1.0.0\n- `abc.def` is deprecated.\n", Format::Markdown);
-        let n = notices_from(&sections, &pkg(Ecosystem::PyPI, "Foo_Bar"), Some("file:///etc"));
+        let n = notices_from(
+            &sections,
+            &pkg(Ecosystem::PyPI, "Foo_Bar"),
+            Some("file:///etc"),
+        );
         assert_eq!(n[0].affected[0].package, "foo-bar");
         assert_eq!(n[0].references, json!([]));
-        let weird = parse("## 1.0.0-💥\n- `abc.def` is deprecated.\n", Format::Markdown);
+        let weird = parse(
+            "## 1.0.0-💥\n- `abc.def` is deprecated.\n",
+            Format::Markdown,
+        );
         let _ = notices_from(&weird, &pkg(Ecosystem::CratesIo, "x"), None);
     }
 }

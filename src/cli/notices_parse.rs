@@ -213,7 +213,10 @@ fn text_line(item: &Value) -> String {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let confidence = item.get("confidence").and_then(Value::as_f64).unwrap_or(0.0);
+    let confidence = item
+        .get("confidence")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
     format!(
         "{:<12} {} {} [{}] ({confidence:.2}) {}",
         s("kind"),

@@ -42,7 +42,10 @@ pub fn owns(notice: &Notice) -> bool {
     );
     kind_fits
         && (notice.kind == NoticeKind::Announcement
-            || notice.patterns.iter().any(|p| p.matcher == IDENTIFIER_MATCHER)
+            || notice
+                .patterns
+                .iter()
+                .any(|p| p.matcher == IDENTIFIER_MATCHER)
             || notice
                 .raw
                 .as_ref()
@@ -125,7 +128,12 @@ impl Derived {
         (derived, package_level)
     }
 
-    fn add(&mut self, notice: &Notice, deps: &[Dependency], package_level: &mut Vec<PendingFinding>) {
+    fn add(
+        &mut self,
+        notice: &Notice,
+        deps: &[Dependency],
+        package_level: &mut Vec<PendingFinding>,
+    ) {
         let patterns: Vec<_> = notice
             .patterns
             .iter()
@@ -297,7 +305,10 @@ impl Derived {
         let message = if slot.quote.is_empty() {
             format!("`{}` {what}.", slot.pattern)
         } else {
-            format!("`{}` {what}. The changelog says: \"{}\"", slot.pattern, slot.quote)
+            format!(
+                "`{}` {what}. The changelog says: \"{}\"",
+                slot.pattern, slot.quote
+            )
         };
         let mut references: Vec<String> = slot.url.iter().cloned().collect();
         for r in &target.references {
@@ -308,7 +319,10 @@ impl Derived {
         let fix = match (&target.replacement, target.kind, target.boundary.as_deref()) {
             (Some(r), _, _) => format!("Use `{r}` instead."),
             (None, Kind::Removal, Some(v)) => {
-                format!("Migrate away from `{}` before upgrading to {v}.", slot.pattern)
+                format!(
+                    "Migrate away from `{}` before upgrading to {v}.",
+                    slot.pattern
+                )
             }
             _ => format!("Migrate away from `{}` (see the changelog).", slot.pattern),
         };
@@ -345,9 +359,9 @@ fn affects(affected: &Affected, dep: &Dependency, package_level: bool) -> bool {
     };
     let every_version = affected.versions.is_empty()
         && ranges.iter().all(|r| {
-            r.events.iter().all(|e| {
-                matches!(e, crate::version::OsvEvent::Introduced(v) if v == "0")
-            })
+            r.events
+                .iter()
+                .all(|e| matches!(e, crate::version::OsvEvent::Introduced(v) if v == "0"))
         });
     match (&dep.version, Scheme::for_ecosystem(dep.ecosystem)) {
         (Some(version), Some(scheme)) => {
@@ -369,7 +383,12 @@ fn boundary(affected: &Affected, kind: NoticeKind) -> Option<String> {
         .ranges
         .as_array()?
         .iter()
-        .flat_map(|r| r.get("events").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|r| {
+            r.get("events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .filter_map(|e| e.get(wanted).and_then(Value::as_str))
         .find(|v| *v != "0")
         .map(one_line)
@@ -384,7 +403,11 @@ fn modules_of(ecosystem: Ecosystem, name: &str, notice: &Notice) -> Vec<String> 
         .and_then(|r| r.get("module"))
         .map(|m| match m {
             Value::String(s) => vec![s.clone()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            Value::Array(a) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
             _ => Vec::new(),
         })
         .unwrap_or_default();
@@ -446,7 +469,10 @@ fn announcement(notice: &Notice, package: PackageRef, dep: &Dependency) -> Pendi
             severity: Severity::Low,
             confidence: Confidence::Medium,
             title: summary.clone(),
-            message: format!("`{}` is the subject of an announcement: {summary}", package.name),
+            message: format!(
+                "`{}` is the subject of an announcement: {summary}",
+                package.name
+            ),
             package: Some(package),
             locations: vec![Location {
                 path: dep.source.path.clone(),
@@ -552,12 +578,27 @@ mod tests {
         let f = &hits[0].finding;
         assert_eq!((f.locations[0].line, f.locations[0].column), (2, 5));
         assert_eq!(f.references, vec!["https://example.com/CHANGELOG.md"]);
-        assert!(f.message.contains("\"`supabase.auth.api.foo()` is deprecated, use `supabase.auth.bar()` instead.\""), "{}", f.message);
+        assert!(
+            f.message.contains(
+                "\"`supabase.auth.api.foo()` is deprecated, use `supabase.auth.bar()` instead.\""
+            ),
+            "{}",
+            f.message
+        );
         assert_eq!(f.fix.as_deref(), Some("Use `supabase.auth.bar` instead."));
         assert_eq!(f.confidence, Confidence::High);
-        assert!(d.scan_file("other.py", "import requests\nsupabase.auth.api.foo()\n").is_empty());
-        assert!(d.scan_file("README.md", "supabase.auth.api.foo()").is_empty());
-        let env = d.scan_file(".env.local", "SUPABASE_LEGACY_KEY=1\nXSUPABASE_LEGACY_KEY=2\n");
+        assert!(
+            d.scan_file("other.py", "import requests\nsupabase.auth.api.foo()\n")
+                .is_empty()
+        );
+        assert!(
+            d.scan_file("README.md", "supabase.auth.api.foo()")
+                .is_empty()
+        );
+        let env = d.scan_file(
+            ".env.local",
+            "SUPABASE_LEGACY_KEY=1\nXSUPABASE_LEGACY_KEY=2\n",
+        );
         assert_eq!(env.len(), 1);
         assert!(d.wants("config/settings.yaml") && !d.wants("docs/a.md"));
     }
@@ -571,7 +612,11 @@ mod tests {
         let (unknown, _) = Derived::build(&[unlocked], &n);
         assert!(unknown.is_empty());
 
-        let removal = notices("## 3.0.0\n- Removed `oldApiCall()`.\n", Ecosystem::Npm, "lib");
+        let removal = notices(
+            "## 3.0.0\n- Removed `oldApiCall()`.\n",
+            Ecosystem::Npm,
+            "lib",
+        );
         let (old, _) = Derived::build(&[dep(Ecosystem::Npm, "lib", "2.9.0")], &removal);
         let js = "import { x } from 'lib/sub';\noldApiCall();\n";
         let hits = old.scan_file("a.ts", js);
