@@ -24,6 +24,9 @@
 //! - [`cli`]: the command line.
 
 pub mod api;
+//! - [`changelog`]: changelogs and release notes into version-gated notices.
+
+pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod dependency;

@@ -10,6 +10,7 @@ mod feeds;
 mod findings;
 mod inventory;
 mod notices;
+mod notices_parse;
 mod progress;
 pub(crate) mod rescan;
 mod scan;

@@ -1,5 +1,6 @@
 //! `ecowatch notices import PATH`: OSV records from a file, a directory tree or an `all.zip`
-//! dump into the knowledge store, in batches.
+//! dump into the knowledge store, in batches. `ecowatch notices parse FILE`: the notices a
+//! changelog yields (`notices_parse.rs`).
 
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::osv::{self, OsvError, OsvRecord};
@@ -22,6 +23,7 @@ const BATCH: usize = 500;
 ///   ecowatch notices import ~/Downloads/PyPI-all.zip
 ///   ecowatch notices import advisory-database/advisories/github-reviewed
 ///   ecowatch notices --db ./ecowatch.db import advisory-db/crates
+///   ecowatch notices parse CHANGELOG.md --package npm:@supabase/supabase-js
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct NoticesArgs {
@@ -35,6 +37,7 @@ pub struct NoticesArgs {
 #[derive(clap::Subcommand, Debug)]
 enum NoticesAction {
     Import(ImportArgs),
+    Parse(super::notices_parse::ParseArgs),
 }
 
 /// Import OSV records: a JSON file, a directory tree, or a zip in OSV.dev's `all.zip` layout.
@@ -60,6 +63,7 @@ struct ImportArgs {
 pub fn run(args: NoticesArgs) -> anyhow::Result<u8> {
     match args.action {
         NoticesAction::Import(import) => run_import(args.db.as_deref(), &import),
+        NoticesAction::Parse(parse) => super::notices_parse::run(args.db.as_deref(), &parse),
     }
 }
 

@@ -91,7 +91,7 @@ pub fn findings(
     };
     let notices: Vec<Notice> = notices
         .into_iter()
-        .filter(|n| n.withdrawn.is_none())
+        .filter(|n| n.withdrawn.is_none() && !super::derived::owns(n))
         .collect();
     Matcher::new(&notices).run(deps)
 }

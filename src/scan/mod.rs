@@ -4,10 +4,12 @@
 //! print the same bytes.
 //!
 //! - [`advisories`]: locked dependencies against the store's advisories (OSV notices).
+//! - [`derived`]: identifiers of deprecations and removals learned from changelogs, in code.
 //! - [`gates`]: `[when] dependencies` and `runtimes` on the inventory.
 //! - [`plan`]: globs, prefilter, imports gate and matchers for one file.
 
 pub mod advisories;
+pub mod derived;
 pub mod gates;
 pub mod plan;
 
@@ -148,9 +150,14 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
             }
         }
     }
+    let mut derived = derived::Derived::default();
     if let Some(lookup) = &options.notices {
-        let (found, problems) = advisories::findings(&inventory.dependencies, lookup.as_ref());
+        let (mut found, problems) = advisories::findings(&inventory.dependencies, lookup.as_ref());
         diagnostics.extend(problems);
+        let (matcher, package_level) =
+            derived::Derived::build(&inventory.dependencies, lookup.as_ref());
+        derived = matcher;
+        found.extend(package_level);
         for mut p in found {
             for location in &mut p.finding.locations {
                 let text = manifest_lines
@@ -174,8 +181,8 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
     let plan = Plan::new(active.clone(), true, options.max_line_bytes);
     let mut files_scanned = 0;
     let mut inline = InlineIndex::default();
-    if plan.reads_files() {
-        let collected = Mutex::new((Vec::new(), Vec::new(), 0usize, Vec::new()));
+    if plan.reads_files() || !derived.is_empty() {
+        let collected = Mutex::new((Vec::new(), Vec::new(), 0usize, Vec::new(), Vec::new()));
         walk::for_each_parallel(&files, options.walk.threads, |file| {
             if let Some(p) = &options.progress {
                 p.done.fetch_add(1, Ordering::Relaxed);
@@ -183,9 +190,31 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
             if is_known_binary(&file.rel) {
                 return;
             }
-            let outcome = plan.scan_file(&[&file.rel], || {
-                repo.read_walked_text(&file.rel, file.is_symlink)
-            });
+            // The file is read once, for the derived matcher and the rules alike.
+            let mut derived_hits = Vec::new();
+            let outcome = if derived.wants(&file.rel) {
+                let read = repo.read_walked_text(&file.rel, file.is_symlink);
+                let mut own_ignores = Vec::new();
+                if let Ok(text) = &read {
+                    derived_hits = derived.scan_file(&file.rel, text);
+                    if !derived_hits.is_empty()
+                        && memchr::memmem::find(text.as_bytes(), b"ecowatch-ignore").is_some()
+                    {
+                        own_ignores = crate::suppress::inline_ignores(&file.rel, text);
+                    }
+                }
+                let derived_read = read.is_ok();
+                let mut outcome = plan.scan_file(&[&file.rel], || read);
+                if !outcome.scanned {
+                    outcome.inline_ignores = own_ignores;
+                }
+                outcome.scanned |= derived_read;
+                outcome
+            } else {
+                plan.scan_file(&[&file.rel], || {
+                    repo.read_walked_text(&file.rel, file.is_symlink)
+                })
+            };
             if !outcome.scanned && outcome.diagnostics.is_empty() {
                 return;
             }
@@ -199,9 +228,11 @@ pub fn scan(target: &Path, rules: &[Rule], options: &ScanOptions) -> Result<Scan
             guard.1.extend(outcome.diagnostics);
             guard.2 += usize::from(outcome.scanned);
             guard.3.extend(outcome.inline_ignores);
+            guard.4.extend(derived_hits);
         });
-        let (hits, file_diags, scanned, inline_ignores) =
+        let (hits, file_diags, scanned, inline_ignores, derived_found) =
             collected.into_inner().unwrap_or_else(|p| p.into_inner());
+        pending.extend(derived_found);
         inline.extend(inline_ignores);
         diagnostics.extend(file_diags);
         files_scanned = scanned;
