@@ -11,7 +11,9 @@
 //! tenant's data; on SQLite the statements' own `tenant_id = $1` and the composite foreign keys
 //! do that job.
 
+mod budget;
 mod config;
+mod http_cache;
 mod knowledge;
 mod lock;
 mod migrations;
@@ -20,7 +22,9 @@ mod sql;
 mod sqlite;
 mod types;
 
+pub use budget::RequestBudget;
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
+pub use http_cache::CachedValidators;
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -17,7 +17,7 @@ use sqlx::{Postgres, Transaction};
 
 #[derive(Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     owner_url: Option<String>,
 }
 

@@ -24,7 +24,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     /// Held for the store's lifetime when opened exclusively.
     _lock: Option<Arc<ProcessLock>>,
 }
