@@ -3,6 +3,7 @@
 
 mod advisory_store;
 mod crawl;
+mod crawl_github;
 mod db;
 mod deliveries;
 mod feeds;

@@ -52,6 +52,23 @@ pub struct GitHubProgress<'a> {
     pub project: &'a str,
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Discussions,
+    Releases,
+    Changelog,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Discussions => "discussions",
+            Part::Releases => "releases",
+            Part::Changelog => "changelog",
+        }
+    }
+}
+
 /// Crawls every project's discussions, releases and changelog, then records the crawl state.
 /// Returns `Err` only when the crawl state itself could not be written.
 pub async fn crawl(
@@ -71,21 +88,20 @@ pub async fn crawl(
             total: projects.len(),
             project: &slug,
         });
-        let parts: [(&str, Result<(), GitHubError>); 3] = [
-            (
-                "discussions",
-                discussions::crawl_project(client, store, project, &mut summary).await,
-            ),
-            (
-                "releases",
-                releases::crawl_project(client, store, project, &mut summary).await,
-            ),
-            (
-                "changelog",
-                changelog_files::crawl_project(client, store, project, &mut summary).await,
-            ),
-        ];
-        for (what, result) in parts {
+        // One part after the other: an error that stops the source must stop it before the
+        // next request.
+        for part in [Part::Discussions, Part::Releases, Part::Changelog] {
+            let result = match part {
+                Part::Discussions => {
+                    discussions::crawl_project(client, store, project, &mut summary).await
+                }
+                Part::Releases => {
+                    releases::crawl_project(client, store, project, &mut summary).await
+                }
+                Part::Changelog => {
+                    changelog_files::crawl_project(client, store, project, &mut summary).await
+                }
+            };
             let Err(err) = result else { continue };
             if err.stops_the_source() {
                 fatal = Some(err);
@@ -93,7 +109,7 @@ pub async fn crawl(
             }
             push_error(
                 &mut summary,
-                format!("{slug} {what}: {}", error_chain(&err)),
+                format!("{slug} {}: {}", part.name(), error_chain(&err)),
             );
         }
     }
