@@ -21,11 +21,10 @@
 //! - [`source`]: crawlers that bring outside knowledge (OSV, ...) into the store.
 //! - [`serve`]: the scheduled service: ticks under leases, health and metrics.
 //! - [`api`]: the tenant HTTP API and one-click unsubscribe that `serve` offers.
+//! - [`changelog`]: changelogs and release notes into version-gated notices.
 //! - [`cli`]: the command line.
 
 pub mod api;
-//! - [`changelog`]: changelogs and release notes into version-gated notices.
-
 pub mod changelog;
 pub mod cli;
 pub mod config;

@@ -12,6 +12,13 @@ use std::path::PathBuf;
 
 /// Crawl a source of knowledge into the store.
 ///
+/// `--source github` follows the projects of feeds/watch.toml (or --feeds DIR/watch.toml):
+/// their Discussions (GraphQL), Releases and changelog files (conditional REST requests, so
+/// unchanged ones cost no rate limit), turned into deprecation and announcement notices about
+/// the packages each project publishes. ECOWATCH_GITHUB_TOKEN, ECOWATCH_GITHUB_API_URL,
+/// ECOWATCH_GITHUB_GRAPHQL_URL, ECOWATCH_GITHUB_SECONDARY_WAIT_MS and
+/// ECOWATCH_GITHUB_MAX_RESET_WAIT_SECS configure it.
+///
 /// `--source osv` asks an OSV-compatible API (OSV.dev unless ECOWATCH_OSV_URL says otherwise)
 /// which advisories affect the packages of the repositories given with --for (or, without it,
 /// of every repository the tenant watches), then fetches the records that are new or changed
@@ -27,6 +34,7 @@ use std::path::PathBuf;
 ///   ecowatch crawl --source osv --for .
 ///   ecowatch crawl --source osv
 ///   ecowatch crawl --source osv --for ../api --for ../web --db ./ecowatch.db
+///   ecowatch crawl --source github --feeds ./feeds
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct CrawlArgs {
@@ -46,16 +54,23 @@ pub struct CrawlArgs {
     /// Base URL of the OSV API.
     #[arg(long, value_name = "URL", env = osv::ENV_OSV_URL, default_value = osv::DEFAULT_OSV_URL)]
     osv_url: String,
+    /// The feeds directory whose watch.toml lists the GitHub projects (default: the bundled list).
+    #[arg(long, value_name = "DIR")]
+    feeds: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum SourceName {
     /// OSV.dev or another OSV-compatible API.
     Osv,
+    /// GitHub Discussions, Releases and changelog files of the watched projects.
+    Github,
 }
 
 pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
-    let SourceName::Osv = args.source;
+    if let SourceName::Github = args.source {
+        return super::crawl_github::run(args.feeds.as_deref(), args.db.as_deref());
+    }
     let base = osv::base_url(&args.osv_url).context("invalid OSV API URL")?;
     let http_config = HttpConfig::from_env()?;
     let store_config = StoreConfig::from_env(args.db.as_deref())?;

@@ -3,6 +3,7 @@
 
 mod advisory_store;
 pub(crate) mod crawl;
+mod crawl_github;
 mod db;
 mod deliveries;
 mod digest;

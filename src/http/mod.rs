@@ -9,11 +9,13 @@
 //! Base URLs here come from ecowatch's configuration. URLs that users type (webhooks, extra
 //! changelog URLs) must additionally pass the SSRF guard before reaching [`HttpClient`].
 
+mod conditional;
 mod config;
 mod hosts;
 mod retry;
 pub mod ssrf;
 
+pub use conditional::{Answer, Conditional, RateLimitHeaders, Validators};
 pub use config::{ConfigError, HttpConfig, user_agent};
 pub use retry::{backoff, parse_retry_after};
 
@@ -73,6 +75,16 @@ pub enum HttpError {
         /// The server's `Retry-After`, read on 429 and 503 only.
         retry_after: Option<Duration>,
     },
+    /// A 403 or 429 from [`HttpClient::exchange`], unretried: the API's own rate-limit policy
+    /// reads `rate` (and the start of the body) to decide how long to wait.
+    #[error("{request}: HTTP {status}")]
+    Refused {
+        request: Box<RequestLine>,
+        status: StatusCode,
+        rate: Box<RateLimitHeaders>,
+        /// The body's first KiB, for telling a rate limit from a plain refusal; never shown.
+        excerpt: String,
+    },
     #[error("{request}: the response is larger than {limit} bytes")]
     TooLarge {
         request: Box<RequestLine>,
@@ -97,7 +109,9 @@ pub enum HttpError {
 impl HttpError {
     pub fn transience(&self) -> Transience {
         match self {
-            HttpError::Timeout { .. } | HttpError::Exhausted { .. } => Transience::Transient,
+            HttpError::Timeout { .. } | HttpError::Exhausted { .. } | HttpError::Refused { .. } => {
+                Transience::Transient
+            }
             HttpError::Transport { source, .. } if !source.is_builder() => Transience::Transient,
             HttpError::Status { status, .. }
                 if status.is_server_error()

@@ -1,6 +1,7 @@
 //! Sources of knowledge that ecowatch crawls into the store, each in its own module, all through
 //! the one polite client in [`crate::http`] and all recording their crawl state in the store.
 
+pub mod github;
 pub mod osv;
 
 use std::time::Duration;

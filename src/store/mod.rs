@@ -12,7 +12,9 @@
 //! do that job.
 
 mod api_reads;
+mod budget;
 mod config;
+mod http_cache;
 mod knowledge;
 mod lock;
 mod migrations;
@@ -28,7 +30,9 @@ mod tokens;
 mod types;
 
 pub use api_reads::{FindingPageQuery, FindingWithRepo, MAX_PAGE};
+pub use budget::RequestBudget;
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
+pub use http_cache::CachedValidators;
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -1,0 +1,91 @@
+//! `ecowatch crawl --source github`: the projects of the watch list (`feeds/watch.toml`, or
+//! `--feeds DIR`), their discussions, releases and changelogs, into the store.
+
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::http::{HttpClient, HttpConfig};
+use crate::source::github::client::{GitHubClient, GitHubConfig};
+use crate::source::github::{self, GitHubProgress, GitHubReport, watchlist};
+use crate::store::{Store, StoreConfig};
+use anyhow::Context;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+pub fn run(feeds: Option<&Path>, db: Option<&Path>) -> anyhow::Result<u8> {
+    let projects = watchlist::load(feeds)?;
+    let github_config = GitHubConfig::from_env()?;
+    let http_config = HttpConfig::from_env()?;
+    let store_config = StoreConfig::from_env(db)?;
+    if !github_config.has_token() {
+        eprintln!(
+            "warning: {} is not set; GitHub allows 60 requests an hour without a token",
+            github::client::ENV_TOKEN
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let http = HttpClient::new(http_config)?;
+        let store = Store::open(&store_config)
+            .await
+            .with_context(|| format!("cannot open {}", store_config.describe()))?;
+        let client = GitHubClient::new(http, store.clone(), github_config)?;
+        let terminal = std::io::stderr().is_terminal();
+        let report = github::crawl(&client, &store, &projects, &|p| show(terminal, p)).await;
+        if terminal {
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
+        }
+        store.close().await;
+        report.context("cannot record the crawl state")
+    })?;
+    print_summary(&report)?;
+    for error in &report.summary.errors {
+        eprintln!("error: {error}");
+    }
+    if let Some(fatal) = report.fatal {
+        return Err(anyhow::Error::new(fatal).context("the GitHub crawl stopped"));
+    }
+    Ok(if report.summary.errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
+}
+
+fn show(terminal: bool, progress: GitHubProgress<'_>) {
+    if terminal {
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\rgithub: {}/{} {}\x1b[K",
+            progress.done, progress.total, progress.project
+        );
+        let _ = err.flush();
+    }
+}
+
+/// One line: requests, 304s, GitHub points, notices, errors.
+fn print_summary(report: &GitHubReport) -> anyhow::Result<()> {
+    let s = &report.summary;
+    let stats = &report.stats;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "github: {} projects, {} requests, {} not modified (304), {} GitHub points \
+         (core {}, graphql {}), {} new, {} updated, {} unchanged, {} errors in {:.1}s",
+        report.projects,
+        s.requests,
+        stats.not_modified,
+        stats.core_points + stats.graphql_points,
+        stats.core_points,
+        stats.graphql_points,
+        s.new,
+        s.updated,
+        s.unchanged,
+        s.errors.len() + usize::from(report.fatal.is_some()),
+        s.elapsed.as_secs_f64()
+    )
+    .and_then(|()| out.flush())
+    .context("cannot write the summary")
+}
