@@ -12,6 +12,7 @@ mod notices;
 mod progress;
 mod rescan;
 mod scan;
+mod sources;
 mod subscribe;
 mod watch;
 mod watch_source;
@@ -56,6 +57,7 @@ enum Command {
     Unsubscribe(subscribe::UnsubscribeArgs),
     Subscriptions(subscribe::SubscriptionsArgs),
     Deliveries(deliveries::DeliveriesArgs),
+    Sources(sources::SourcesArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Unsubscribe(args) => subscribe::unsubscribe(args),
         Command::Subscriptions(args) => subscribe::list(args),
         Command::Deliveries(args) => deliveries::run(args),
+        Command::Sources(args) => sources::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
