@@ -1,9 +1,12 @@
 //! `ecowatch crawl --source osv`: bring the store's knowledge up to date from a source.
 
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::dependency::Dependency;
 use crate::http::{HttpClient, HttpConfig};
 use crate::inventory::{self, InventoryOptions};
+use crate::source::endoflife;
 use crate::source::osv::{self, api::Query};
+use crate::source::registry::{self, Clients, Registry};
 use crate::source::{CrawlProgress, CrawlSummary};
 use crate::store::{Store, StoreConfig};
 use anyhow::Context;
@@ -18,6 +21,10 @@ use std::path::PathBuf;
 /// the packages each project publishes. ECOWATCH_GITHUB_TOKEN, ECOWATCH_GITHUB_API_URL,
 /// ECOWATCH_GITHUB_GRAPHQL_URL, ECOWATCH_GITHUB_SECONDARY_WAIT_MS and
 /// ECOWATCH_GITHUB_MAX_RESET_WAIT_SECS configure it.
+/// `--source npm|pypi|crates|packagist|go|rubygems` asks that registry what it flags about the
+/// packages in use (deprecated, yanked, abandoned, retracted); `registries` asks all six, and
+/// `endoflife` asks endoflife.date about the runtimes and frameworks in use. Each source keeps
+/// its own crawl state (`ecowatch sources`); one failing does not stop the next.
 ///
 /// `--source osv` asks an OSV-compatible API (OSV.dev unless ECOWATCH_OSV_URL says otherwise)
 /// which advisories affect the packages of the repositories given with --for (or, without it,
@@ -32,7 +39,8 @@ use std::path::PathBuf;
 /// Examples:
 ///   ecowatch crawl --source osv
 ///   ecowatch crawl --source osv --for .
-///   ecowatch crawl --source osv
+///   ecowatch crawl --source registries --for .
+///   ecowatch crawl --source endoflife
 ///   ecowatch crawl --source osv --for ../api --for ../web --db ./ecowatch.db
 ///   ecowatch crawl --source github --feeds ./feeds
 #[derive(clap::Args, Debug)]
@@ -59,17 +67,68 @@ pub struct CrawlArgs {
     feeds: Option<PathBuf>,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum SourceName {
     /// OSV.dev or another OSV-compatible API.
     Osv,
+    /// npm deprecations (ECOWATCH_NPM_REGISTRY_URL).
+    Npm,
+    /// PyPI yanked releases (ECOWATCH_PYPI_URL).
+    Pypi,
+    /// crates.io yanked versions, at most one request a second (ECOWATCH_CRATES_IO_URL).
+    Crates,
+    /// Abandoned Packagist packages (ECOWATCH_PACKAGIST_URL).
+    Packagist,
+    /// Deprecated and retracted Go modules from the module proxy (ECOWATCH_GOPROXY_URL).
+    Go,
+    /// Yanked RubyGems versions (ECOWATCH_RUBYGEMS_URL).
+    Rubygems,
+    /// All six registries above, one after another.
+    Registries,
+    /// Runtime and framework end-of-life dates from endoflife.date (ECOWATCH_ENDOFLIFE_URL).
+    Endoflife,
     /// GitHub Discussions, Releases and changelog files of the watched projects.
     Github,
+}
+
+impl SourceName {
+    /// The flag sources this name stands for (none for osv).
+    fn flag_sources(self) -> Vec<FlagSource> {
+        match self {
+            SourceName::Osv | SourceName::Github => Vec::new(),
+            SourceName::Npm => vec![FlagSource::Registry(Registry::Npm)],
+            SourceName::Pypi => vec![FlagSource::Registry(Registry::PyPI)],
+            SourceName::Crates => vec![FlagSource::Registry(Registry::CratesIo)],
+            SourceName::Packagist => vec![FlagSource::Registry(Registry::Packagist)],
+            SourceName::Go => vec![FlagSource::Registry(Registry::GoProxy)],
+            SourceName::Rubygems => vec![FlagSource::Registry(Registry::RubyGems)],
+            SourceName::Registries => Registry::ALL.map(FlagSource::Registry).to_vec(),
+            SourceName::Endoflife => vec![FlagSource::EndOfLife],
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum FlagSource {
+    Registry(Registry),
+    EndOfLife,
+}
+
+impl FlagSource {
+    fn id(self) -> &'static str {
+        match self {
+            FlagSource::Registry(r) => r.source_id(),
+            FlagSource::EndOfLife => endoflife::SOURCE_ID,
+        }
+    }
 }
 
 pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
     if let SourceName::Github = args.source {
         return super::crawl_github::run(args.feeds.as_deref(), args.db.as_deref());
+    }
+    if args.source != SourceName::Osv {
+        return run_flag_sources(args);
     }
     let base = osv::base_url(&args.osv_url).context("invalid OSV API URL")?;
     let http_config = HttpConfig::from_env()?;
@@ -143,13 +202,105 @@ pub(crate) async fn watched_paths(
 
 /// The OSV queries for every repository's inventory (also `serve`'s crawl schedule).
 pub(crate) fn queries_for_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<Query>> {
+    Ok(osv::queries_for(&dependencies_of(paths)?))
+}
+
+fn dependencies_of(paths: &[PathBuf]) -> anyhow::Result<Vec<Dependency>> {
     let options = InventoryOptions::default();
     let mut dependencies = Vec::new();
     for path in paths {
         let inv = inventory::run(path, &options)?;
         dependencies.extend(inv.dependencies);
     }
-    Ok(osv::queries_for(&dependencies))
+    Ok(dependencies)
+}
+
+/// Registries and endoflife.date, one source after another: a source that fails records its
+/// error in its own crawl state and the next one still runs.
+fn run_flag_sources(args: CrawlArgs) -> anyhow::Result<u8> {
+    let http_config = HttpConfig::from_env()?;
+    let store_config = StoreConfig::from_env(args.db.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let failed = runtime.block_on(async {
+        let clients = Clients::new(http_config)?;
+        let store = Store::open(&store_config)
+            .await
+            .with_context(|| format!("cannot open {}", store_config.describe()))?;
+        let paths = if args.for_paths.is_empty() {
+            watched_paths(&store, &args.tenant).await?
+        } else {
+            args.for_paths.clone()
+        };
+        let dependencies = dependencies_of(&paths)?;
+        let line = ProgressLine::on_stderr();
+        let mut failed = false;
+        for source in args.source.flag_sources() {
+            let label = source.id();
+            let progress = |p| line.show_for(label, p);
+            let outcome = match source {
+                FlagSource::Registry(r) => match r.base_url_from_env() {
+                    Ok(base) => {
+                        let packages = registry::packages_for(r, &dependencies);
+                        registry::crawl(&clients, &store, r, &base, packages, &progress)
+                            .await
+                            .map_err(anyhow::Error::from)
+                    }
+                    Err(err) => Err(anyhow::Error::from(err)),
+                },
+                FlagSource::EndOfLife => match endoflife::base_url_from_env() {
+                    Ok(base) => {
+                        let products = endoflife::products_for(&dependencies);
+                        endoflife::crawl(&clients.plain, &store, &base, products, &progress)
+                            .await
+                            .map_err(anyhow::Error::from)
+                    }
+                    Err(err) => Err(anyhow::Error::from(err)),
+                },
+            };
+            line.clear();
+            match outcome {
+                Ok(summary) => {
+                    print_source_summary(label, &summary)?;
+                    for error in &summary.errors {
+                        eprintln!("error: {label}: {error}");
+                    }
+                    failed |= !summary.errors.is_empty();
+                }
+                Err(err) => {
+                    failed = true;
+                    eprintln!("error: {label}: {err:#}");
+                    let message = format!("{err:#}");
+                    if let Err(store_err) =
+                        registry::record_failure(&store, label, label, &message).await
+                    {
+                        eprintln!("error: {label}: cannot record the crawl state: {store_err}");
+                    }
+                }
+            }
+        }
+        store.close().await;
+        Ok::<_, anyhow::Error>(failed)
+    })?;
+    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+fn print_source_summary(label: &str, summary: &CrawlSummary) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{label}: {} requests, {} new, {} updated, {} unchanged, {} errors in {:.1}s",
+        summary.requests,
+        summary.new,
+        summary.updated,
+        summary.unchanged,
+        summary.errors.len(),
+        summary.elapsed.as_secs_f64()
+    )
+    .and_then(|()| out.flush())
+    .context("cannot write the summary")
 }
 
 /// `fatal` counts the error that stopped the crawl, if any, with the per-record ones.
@@ -182,12 +333,16 @@ impl ProgressLine {
     }
 
     fn show(&self, progress: CrawlProgress) {
+        self.show_for("osv", progress);
+    }
+
+    fn show_for(&self, label: &str, progress: CrawlProgress) {
         if !self.terminal {
             return;
         }
         let text = match progress {
-            CrawlProgress::Querying { done, total } => format!("osv: querying {done}/{total}"),
-            CrawlProgress::Fetching { done, total } => format!("osv: fetching {done}/{total}"),
+            CrawlProgress::Querying { done, total } => format!("{label}: querying {done}/{total}"),
+            CrawlProgress::Fetching { done, total } => format!("{label}: fetching {done}/{total}"),
         };
         let mut err = std::io::stderr();
         let _ = write!(err, "\r{text}\x1b[K");

@@ -16,6 +16,7 @@ mod progress;
 pub(crate) mod rescan;
 mod scan;
 mod serve;
+mod sources;
 mod subscribe;
 mod tokens;
 mod watch;
@@ -64,6 +65,7 @@ enum Command {
     Serve(serve::ServeArgs),
     Tokens(tokens::TokensArgs),
     Digest(digest::DigestArgs),
+    Sources(sources::SourcesArgs),
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -86,6 +88,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Tokens(args) => tokens::run(args),
         Command::Digest(args) => digest::run(args),
+        Command::Sources(args) => sources::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -159,8 +159,18 @@ fn install_crypto_provider() {
 
 impl HttpClient {
     pub fn new(config: HttpConfig) -> Result<Self, HttpError> {
+        Self::with_headers(config, reqwest::header::HeaderMap::new())
+    }
+
+    /// A client that sends `headers` with every request, for APIs that choose the answer's
+    /// shape by them (npm's abbreviated metadata by `Accept`).
+    pub fn with_headers(
+        config: HttpConfig,
+        headers: reqwest::header::HeaderMap,
+    ) -> Result<Self, HttpError> {
         install_crypto_provider();
         let client = reqwest::Client::builder()
+            .default_headers(headers)
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)

@@ -52,7 +52,8 @@ impl NoticeLookup for Vec<Notice> {
 /// A dependency the advisories can be checked against: a locked version in an ecosystem with
 /// an ordered version scheme.
 fn checkable(dep: &Dependency) -> Option<(Scheme, &str)> {
-    if dep.skipped.is_some() || dep.ecosystem.is_runtime() {
+    // Runtime pins (`.python-version`) are checked too: end-of-life notices name them.
+    if dep.skipped.is_some() {
         return None;
     }
     Some((
@@ -211,6 +212,18 @@ impl<'a> Matcher<'a> {
         version: &str,
     ) -> Result<bool, String> {
         for a in self.entries_for(notice, dep) {
+            // End-of-life notices list release cycles (`3.8`, `18`): a pin belongs to the cycle
+            // it equals or extends (`3.8.18`), whatever the version scheme.
+            if notice.kind == NoticeKind::Eol
+                && a.versions
+                    .iter()
+                    .any(|cycle| crate::source::endoflife::in_cycle(version, cycle))
+            {
+                return Ok(true);
+            }
+            if notice.kind == NoticeKind::Eol && is_empty_ranges(&a.ranges) {
+                continue;
+            }
             let ranges: Vec<OsvRange> = serde_json::from_value(a.ranges.clone())
                 .map_err(|e| format!("{}: unreadable ranges for `{}`: {e}", notice.id, dep.name))?;
             let hit = osv_affected(scheme, version, &ranges, &a.versions).map_err(|e| {
@@ -297,11 +310,19 @@ impl<'a> Matcher<'a> {
             .flat_map(|&i| self.entries_for(&self.notices[i], dep))
             .filter_map(|a| smallest_fix_above(scheme, version, &a.ranges))
             .min();
+        let states_fact = lead.source_id.as_deref().is_some_and(states_the_fact);
         let fix = match fixed {
             Some(v) => format!("upgrade to {v}"),
+            None if states_fact && kind == Kind::Eol => {
+                "upgrade to a supported release".to_string()
+            }
+            None if states_fact => "move to a version the registry does not flag".to_string(),
             None => "no fixed version published".to_string(),
         };
         let message = match &summary {
+            // Registry flags and end-of-life notices state the whole fact themselves ("lodash
+            // 4.17.20 is deprecated on npm: …", "Python 3.8 reached end of life on …").
+            Some(s) if states_fact => s.clone(),
             Some(s) => format!("`{}` {version} is affected by {rule}: {s}", dep.name),
             None => format!("`{}` {version} is affected by {rule}", dep.name),
         };
@@ -333,6 +354,18 @@ impl<'a> Matcher<'a> {
             matched: format!("{}@{version}", dep.name),
         }
     }
+}
+
+/// Sources whose notice summaries are complete sentences naming package, version and fact.
+fn states_the_fact(source_id: &str) -> bool {
+    matches!(
+        source_id,
+        "npm" | "pypi" | "crates" | "packagist" | "go" | "rubygems" | "endoflife"
+    )
+}
+
+fn is_empty_ranges(ranges: &Value) -> bool {
+    ranges.is_null() || ranges.as_array().is_some_and(Vec::is_empty)
 }
 
 fn kind_of(kind: NoticeKind) -> Kind {

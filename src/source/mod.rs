@@ -1,8 +1,10 @@
 //! Sources of knowledge that ecowatch crawls into the store, each in its own module, all through
 //! the one polite client in [`crate::http`] and all recording their crawl state in the store.
 
+pub mod endoflife;
 pub mod github;
 pub mod osv;
+pub mod registry;
 
 use std::time::Duration;
 
