@@ -105,15 +105,8 @@ pub fn run(args: DigestArgs) -> anyhow::Result<u8> {
         let mailer = Mailer::new(&settings).map_err(|e| match e {
             SendError::Transient(m) | SendError::Permanent(m) => anyhow!(m),
         })?;
-        let mut queued = false;
         for sub in &subscriptions {
-            queued |= queue(&store, tenant, sub, &stacks, now, send_empty).await?;
-        }
-        if queued {
-            // SQLite stamps a new outbox row with millisecond precision ("…01.123Z") and the
-            // relay compares that text with a finer one ("…01.123456+00:00"): within the same
-            // millisecond the row would not look due yet. Let that millisecond pass.
-            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+            queue(&store, tenant, sub, &stacks, now, send_empty).await?;
         }
         let channels = Channels {
             email: Some(EmailChannel {
@@ -131,6 +124,30 @@ pub fn run(args: DigestArgs) -> anyhow::Result<u8> {
         );
         Ok(if counts.dead > 0 { EXIT_ERROR } else { EXIT_OK })
     })
+}
+
+/// Queues the due digests of every daily or weekly email subscription of one tenant for the
+/// period holding `now` (what `serve`'s digest schedule does before relaying); how many it
+/// queued. Safe to repeat: a period's digest is queued once.
+pub(crate) async fn queue_due(
+    store: &Store,
+    tenant: TenantId,
+    tenant_name: &str,
+    now: DateTime<Utc>,
+    send_empty: bool,
+) -> anyhow::Result<usize> {
+    let subscriptions = chosen(store, tenant, None).await?;
+    if subscriptions.is_empty() {
+        return Ok(0);
+    }
+    let stacks = read_stacks(store, tenant, tenant_name).await?;
+    let mut queued = 0;
+    for sub in &subscriptions {
+        if queue(store, tenant, sub, &stacks, now, send_empty).await? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
 }
 
 /// The digest subscriptions to act on: `--subscription ID` (which must be an email

@@ -6,7 +6,7 @@ pub(crate) mod crawl;
 mod crawl_github;
 mod db;
 mod deliveries;
-mod digest;
+pub(crate) mod digest;
 mod feeds;
 mod findings;
 mod inventory;

@@ -70,6 +70,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
         Err(err) => return Err(err.into()),
     };
     let unsubscribe_keys = UnsubscribeKeys::from_env()?;
+    let send_empty_digest =
+        crate::notify::digest::send_empty_digest(&file).map_err(|e| anyhow::anyhow!(e))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,7 +100,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
             }
         );
         let api = api::routes(ApiState::new(store.clone(), unsubscribe_keys));
-        let outcome = serve::run(store.clone(), config, listener, email, Some(api)).await;
+        let outcome = serve::run(
+            store.clone(),
+            config,
+            listener,
+            email,
+            send_empty_digest,
+            Some(api),
+        )
+        .await;
         store.close().await;
         outcome.context("the service failed")
     });

@@ -48,6 +48,8 @@ pub struct JobContext {
     /// SMTP and unsubscribe settings; `None` when no SMTP server is configured (email
     /// deliveries then wait in the outbox, webhooks still go).
     pub email: Option<EmailSettings>,
+    /// `[notify] send-empty-digest`: send a digest even when nothing is new.
+    pub send_empty_digest: bool,
 }
 
 impl JobContext {
@@ -61,6 +63,7 @@ impl JobContext {
             tenants,
             test_delay,
             email,
+            send_empty_digest: false,
         }
     }
 
@@ -90,7 +93,7 @@ pub async fn run(job: Job, ctx: &JobContext) -> Result<String, JobError> {
         Job::Crawl => crawl(ctx).await,
         Job::Rescan => rescan(ctx).await,
         Job::Relay => relay(ctx).await,
-        Job::Digest => Ok(digest(ctx)),
+        Job::Digest => digest(ctx).await,
     }
 }
 
@@ -214,8 +217,22 @@ async fn relay(ctx: &JobContext) -> Result<String, JobError> {
     Ok(summary)
 }
 
-/// The weekly digest's hook: the digest itself is built elsewhere and wired in here.
-fn digest(_ctx: &JobContext) -> String {
-    eprintln!("digest: not built yet");
-    "digest: not built yet".into()
+/// The daily/weekly digests (`ecowatch digest --send`): queue each due subscription's digest
+/// for this period (once per period, whichever replica runs it), then relay.
+async fn digest(ctx: &JobContext) -> Result<String, JobError> {
+    let now = chrono::Utc::now();
+    let mut queued = 0;
+    for tenant in ctx.tenants().await? {
+        queued += crate::cli::digest::queue_due(
+            &ctx.store,
+            tenant.id,
+            &tenant.name,
+            now,
+            ctx.send_empty_digest,
+        )
+        .await
+        .map_err(|e| JobError::new(format!("{}: {e:#}", tenant.name)))?;
+    }
+    let relayed = relay(ctx).await?;
+    Ok(format!("{queued} digest(s) queued; {relayed}"))
 }

@@ -57,6 +57,7 @@ pub async fn run(
     config: ServeConfig,
     listener: TcpListener,
     email: Option<crate::notify::email_config::EmailSettings>,
+    send_empty_digest: bool,
     extra: Option<axum::Router>,
 ) -> Result<(), ServeError> {
     for schedule in &config.schedules {
@@ -67,7 +68,8 @@ pub async fn run(
     }
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::default());
-    let jobs = JobContext::new(store.clone(), config.tenants.clone(), email);
+    let mut jobs = JobContext::new(store.clone(), config.tenants.clone(), email);
+    jobs.send_empty_digest = send_empty_digest;
     let (flag, stop) = shutdown::channel();
     tokio::spawn(shutdown::on_signal(flag));
 

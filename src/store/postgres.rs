@@ -351,11 +351,14 @@ impl PgStore {
         d: &NewDelivery,
     ) -> Result<Enqueued, StoreError> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let row: Option<(i64,)> = sqlx::query_as(sql::ENQUEUE_DELIVERY)
+        // Due now, stamped by us: the database's default timestamp has a coarser text form on
+        // SQLite, so a claim in the same millisecond would not see the row as due.
+        let row: Option<(i64,)> = sqlx::query_as(sql::ENQUEUE_DELIVERY_AT)
             .bind(tenant.get())
             .bind(d.subscription_id)
             .bind(&d.delivery_key)
             .bind(Json(&d.payload))
+            .bind(Utc::now())
             .fetch_optional(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -79,15 +79,11 @@ pub const DELETE_SUBSCRIPTION: &str = "DELETE FROM subscriptions WHERE tenant_id
 
 // ---- deliveries (the outbox)
 
-pub const ENQUEUE_DELIVERY: &str = "INSERT INTO deliveries \
-     (tenant_id, subscription_id, delivery_key, payload) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (tenant_id, delivery_key) DO NOTHING RETURNING id";
-
 pub const LIST_DELIVERIES: &str = "SELECT id, subscription_id, delivery_key, payload, status, \
      attempts, last_error, next_attempt_at FROM deliveries WHERE tenant_id = $1 ORDER BY id";
 
-/// [`ENQUEUE_DELIVERY`] with an explicit due time (`$5`): a daily or weekly subscription's
-/// delivery waits for its period's end.
+/// Queues a delivery due at `$5` (now, or a daily or weekly subscription's period end); a key
+/// already queued is left alone.
 pub const ENQUEUE_DELIVERY_AT: &str = "INSERT INTO deliveries \
      (tenant_id, subscription_id, delivery_key, payload, next_attempt_at) \
      VALUES ($1, $2, $3, $4, $5) \

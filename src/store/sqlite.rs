@@ -288,11 +288,14 @@ impl SqliteStore {
         tenant: TenantId,
         d: &NewDelivery,
     ) -> Result<Enqueued, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as(sql::ENQUEUE_DELIVERY)
+        // Due now, stamped by us: the database's default timestamp has a coarser text form on
+        // SQLite, so a claim in the same millisecond would not see the row as due.
+        let row: Option<(i64,)> = sqlx::query_as(sql::ENQUEUE_DELIVERY_AT)
             .bind(tenant.get())
             .bind(d.subscription_id)
             .bind(&d.delivery_key)
             .bind(Json(&d.payload))
+            .bind(Utc::now())
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map_or(Enqueued::Duplicate, |(id,)| Enqueued::Queued(id)))

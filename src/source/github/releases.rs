@@ -2,20 +2,15 @@
 //! release's notes read for deprecations, removals and breaking changes.
 
 use super::client::{GitHubClient, GitHubError, RestAnswer};
+use super::store_notice;
 use super::watchlist::WatchedProject;
-use super::{affected, announce, store_notice};
+use crate::changelog::{self, Format};
+use crate::finding::PackageRef;
 use crate::source::CrawlSummary;
-use crate::store::{CodePattern, Notice, NoticeKind, Store};
-use chrono::{DateTime, Utc};
+use crate::store::{Notice, Store};
 use serde::Deserialize;
-use serde_json::json;
 
 pub const ACCEPT: &str = "application/vnd.github+json";
-/// Lines of release text kept in one notice.
-const MAX_LINES: usize = 20;
-const MAX_LINE_CHARS: usize = 400;
-const MAX_RELEASE_TEXT: usize = 256 * 1024;
-const IDENTIFIER_CONFIDENCE: f64 = 0.5;
 
 #[derive(Deserialize)]
 struct Release {
@@ -23,7 +18,6 @@ struct Release {
     name: Option<String>,
     body: Option<String>,
     html_url: String,
-    published_at: Option<DateTime<Utc>>,
     #[serde(default)]
     draft: bool,
 }
@@ -62,9 +56,8 @@ pub async fn crawl_project(
                 project.slug()
             )
         });
-        let id = format!("github-release:{}@{}", project.slug(), version);
-        let when = release.published_at.unwrap_or_else(Utc::now);
-        if let Some(notice) = notices_from_release_text(project, &id, version, &text, &link, when) {
+        let sections = changelog::parse_release(&text, Format::Markdown, version);
+        for notice in notices_for_project(project, &sections, &link) {
             store_notice(store, notice, summary).await?;
         }
     }
@@ -79,93 +72,34 @@ fn http_url(text: &str) -> Option<String> {
         .map(|_| text.to_string())
 }
 
-/// INTERIM — to be replaced by `crate::changelog::{parse, notices_from}` at integration (another
-/// branch writes the real Markdown/RST changelog parser with verb and heading classification,
-/// replacements and version gating).
-///
-/// The lines of one release's (or one changelog section's) text that speak of deprecation,
-/// removal or a breaking change, as one notice about the project's packages; `None` when no
-/// line does. Kind: deprecation if any line deprecates, else removal, else announcement.
-pub fn notices_from_release_text(
+/// What `sections` of release notes or a changelog announce about each package the project
+/// publishes (deprecations from their version on, removals as upgrade blockers, security
+/// fixes), read by [`crate::changelog`], attributed to the GitHub source.
+pub(crate) fn notices_for_project(
     project: &WatchedProject,
-    id: &str,
-    version: &str,
-    text: &str,
+    sections: &[changelog::Section],
     url: &str,
-    when: DateTime<Utc>,
-) -> Option<Notice> {
-    let text: String = text.chars().take(MAX_RELEASE_TEXT).collect();
-    let mut lines = Vec::new();
-    let (mut deprecates, mut removes) = (false, false);
-    for line in text.lines() {
-        let lower = line.to_lowercase();
-        let deprecation = lower.contains("deprecat");
-        let removal = ["removed", "remove ", "dropped support", "drop support"]
-            .iter()
-            .any(|w| lower.contains(w));
-        let breaking = lower.contains("breaking");
-        if !(deprecation || removal || breaking) {
-            continue;
-        }
-        deprecates |= deprecation;
-        removes |= removal;
-        let cleaned = announce::clean(
-            line.trim().trim_start_matches(['-', '*', '#', ' ']),
-            MAX_LINE_CHARS,
-        );
-        if !cleaned.is_empty() && lines.len() < MAX_LINES && !lines.contains(&cleaned) {
-            lines.push(cleaned);
+) -> Vec<Notice> {
+    let mut notices = Vec::new();
+    for (ecosystem, name) in &project.packages {
+        let package = PackageRef {
+            ecosystem: *ecosystem,
+            name: name.clone(),
+            version: None,
+        };
+        for mut notice in changelog::notices_from(sections, &package, Some(url)) {
+            notice.source_id = Some(super::SOURCE_ID.to_string());
+            notices.push(notice);
         }
     }
-    if lines.is_empty() {
-        return None;
-    }
-    let identifiers = announce::identifiers(&lines.join("\n"));
-    let version = announce::clean(version, 100);
-    Some(Notice {
-        id: id.to_string(),
-        kind: if deprecates {
-            NoticeKind::Deprecation
-        } else if removes {
-            NoticeKind::Removal
-        } else {
-            NoticeKind::Announcement
-        },
-        aliases: Vec::new(),
-        summary: Some(announce::clean(
-            &format!("{} {version}: {}", project.slug(), lines[0]),
-            300,
-        )),
-        details: Some(lines.join("\n")),
-        severity: json!([]),
-        published: Some(when),
-        modified: when,
-        withdrawn: None,
-        affected: affected(project),
-        references: json!([{ "type": "WEB", "url": url }]),
-        patterns: identifiers
-            .iter()
-            .map(|ident| CodePattern {
-                matcher: "identifier".to_string(),
-                pattern: ident.clone(),
-                language: None,
-                provenance: url.to_string(),
-                confidence: IDENTIFIER_CONFIDENCE,
-            })
-            .collect(),
-        source_id: Some(super::SOURCE_ID.to_string()),
-        raw: Some(json!({
-            "github": project.slug(),
-            "version": version,
-            "identifiers": identifiers,
-        })),
-    })
+    notices
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Ecosystem;
+    use crate::store::NoticeKind;
 
     fn project() -> WatchedProject {
         WatchedProject {
@@ -177,30 +111,25 @@ mod tests {
     }
 
     #[test]
-    fn deprecation_lines_become_one_notice_and_plain_notes_none() {
+    fn release_notes_become_version_gated_notices_per_package() {
         let text = "## What's Changed\n* feat: faster realtime\n\
-            * `auth.session()` is deprecated, use `auth.getSession()` instead\n\
-            * BREAKING: removed `setAuth()`\n";
-        let n = notices_from_release_text(
-            &project(),
-            "id",
-            "v2.0.0",
-            text,
-            "https://github.com/supabase/supabase-js/releases/tag/v2.0.0",
-            Utc::now(),
-        )
-        .unwrap();
+            * `supabase.auth.api.getUser()` is deprecated, use `auth.getUser()` instead\n";
+        let sections = changelog::parse_release(text, Format::Markdown, "v2.0.0");
+        let url = "https://github.com/supabase/supabase-js/releases/tag/v2.0.0";
+        let notices = notices_for_project(&project(), &sections, url);
+        assert_eq!(notices.len(), 1);
+        let n = &notices[0];
         assert_eq!(n.kind, NoticeKind::Deprecation);
-        assert_eq!(n.details.as_deref().unwrap().lines().count(), 2);
-        let patterns: Vec<&str> = n.patterns.iter().map(|p| p.pattern.as_str()).collect();
-        assert_eq!(
-            patterns,
-            ["auth.session()", "auth.getSession()", "setAuth()"]
-        );
         assert_eq!(n.affected[0].package, "@supabase/supabase-js");
+        assert_eq!(n.source_id.as_deref(), Some(super::super::SOURCE_ID));
         assert!(
-            notices_from_release_text(&project(), "id", "v1", "* feat: x\n", "u", Utc::now())
-                .is_none()
+            n.patterns
+                .iter()
+                .any(|p| p.pattern.contains("supabase.auth.api.getUser")),
+            "{:?}",
+            n.patterns
         );
+        let plain = changelog::parse_release("* feat: x\n", Format::Markdown, "v1");
+        assert!(notices_for_project(&project(), &plain, url).is_empty());
     }
 }
