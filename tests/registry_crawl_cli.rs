@@ -484,3 +484,63 @@ fn one_failing_registry_records_its_error_and_the_others_go_on() {
         assert!(line.contains(expected), "{line}");
     }
 }
+
+/// `scan --refresh`: the one-shot path for someone who has set nothing up. It crawls every
+/// source for the repository first (into a store it creates), keeps the scan's stdout clean
+/// JSON, reports sources that failed (OSV and GitHub answer 404 here) and still scans with what
+/// the others brought.
+#[test]
+fn scan_refresh_crawls_then_scans_with_clean_json_output() {
+    let server = Fake::start();
+    let env = Env::new();
+    assert!(!env.db.exists());
+    let repo = repo();
+    let repo = repo.to_str().expect("utf-8 path");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecowatch"));
+    command
+        .args([
+            "scan",
+            repo,
+            "--refresh",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--db",
+        ])
+        .arg(&env.db)
+        .env("ECOWATCH_NPM_REGISTRY_URL", format!("{}/npm", server.url))
+        .env("ECOWATCH_PYPI_URL", format!("{}/pypi", server.url))
+        .env("ECOWATCH_CRATES_IO_URL", format!("{}/crates", server.url))
+        .env(
+            "ECOWATCH_PACKAGIST_URL",
+            format!("{}/packagist", server.url),
+        )
+        .env("ECOWATCH_GOPROXY_URL", format!("{}/go", server.url))
+        .env("ECOWATCH_RUBYGEMS_URL", format!("{}/rubygems", server.url))
+        .env("ECOWATCH_ENDOFLIFE_URL", format!("{}/eol", server.url))
+        .env("ECOWATCH_OSV_URL", format!("{}/osv", server.url))
+        .env("ECOWATCH_GITHUB_API_URL", format!("{}/github", server.url))
+        .env(
+            "ECOWATCH_GITHUB_GRAPHQL_URL",
+            format!("{}/github/graphql", server.url),
+        )
+        .env("ECOWATCH_HTTP_TIMEOUT_MS", "1000")
+        .env("ECOWATCH_HTTP_BACKOFF_MS", "10")
+        .env("ECOWATCH_HTTP_MAX_ATTEMPTS", "2")
+        .env_remove("ECOWATCH_GITHUB_TOKEN")
+        .env_remove("ECOWATCH_DATABASE_URL")
+        .env_remove("ECOWATCH_DB");
+    let out = command.output().expect("the ecowatch binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(stderr.contains("refreshing knowledge for"), "{stderr}");
+    // The crawl's summary lines went to stderr; stdout is the scan's JSON alone.
+    assert!(stderr.contains("npm: "), "{stderr}");
+    assert!(stderr.contains("parts of the refresh failed"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is the scan JSON");
+    let found = messages(&report);
+    let (_, kind, _) = find(&found, "npm-deprecated:lodash@4.17.20");
+    assert_eq!(kind, "deprecation");
+    assert!(env.db.exists(), "the refresh created the store");
+}

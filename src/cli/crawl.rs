@@ -37,17 +37,19 @@ use std::path::PathBuf;
 /// ECOWATCH_HTTP_MAX_RETRY_AFTER_SECS and ECOWATCH_HTTP_PER_HOST.
 ///
 /// Examples:
+///   ecowatch crawl
 ///   ecowatch crawl --source osv
 ///   ecowatch crawl --source osv --for .
 ///   ecowatch crawl --source registries --for .
 ///   ecowatch crawl --source endoflife
 ///   ecowatch crawl --source osv --for ../api --for ../web --db ./ecowatch.db
 ///   ecowatch crawl --source github --feeds ./feeds
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 #[command(verbatim_doc_comment)]
 pub struct CrawlArgs {
-    /// The source to crawl.
-    #[arg(long, value_enum)]
+    /// The source to crawl; `all` (the default) crawls OSV, the six registries, endoflife.date
+    /// and GitHub one after another, and a failing one does not stop the rest.
+    #[arg(long, value_enum, default_value_t = SourceName::All)]
     source: SourceName,
     /// Crawl for the packages this repository declares or locks (repeatable). Without it, the
     /// crawl covers every repository the tenant watches (`ecowatch watch add`).
@@ -69,6 +71,8 @@ pub struct CrawlArgs {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum SourceName {
+    /// Every source below, one after another.
+    All,
     /// OSV.dev or another OSV-compatible API.
     Osv,
     /// npm deprecations (ECOWATCH_NPM_REGISTRY_URL).
@@ -95,7 +99,7 @@ impl SourceName {
     /// The flag sources this name stands for (none for osv).
     fn flag_sources(self) -> Vec<FlagSource> {
         match self {
-            SourceName::Osv | SourceName::Github => Vec::new(),
+            SourceName::All | SourceName::Osv | SourceName::Github => Vec::new(),
             SourceName::Npm => vec![FlagSource::Registry(Registry::Npm)],
             SourceName::Pypi => vec![FlagSource::Registry(Registry::PyPI)],
             SourceName::Crates => vec![FlagSource::Registry(Registry::CratesIo)],
@@ -124,6 +128,9 @@ impl FlagSource {
 }
 
 pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
+    if let SourceName::All = args.source {
+        return run_all(&args);
+    }
     if let SourceName::Github = args.source {
         return super::crawl_github::run(args.feeds.as_deref(), args.db.as_deref());
     }
@@ -166,6 +173,61 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_ERROR
     })
+}
+
+/// Every source in turn; the worst exit code wins, and an error in one is reported without
+/// stopping the others.
+fn run_all(args: &CrawlArgs) -> anyhow::Result<u8> {
+    let mut worst = EXIT_OK;
+    for source in [
+        SourceName::Osv,
+        SourceName::Registries,
+        SourceName::Endoflife,
+        SourceName::Github,
+    ] {
+        let code = run(CrawlArgs {
+            source,
+            ..args.clone()
+        })
+        .unwrap_or_else(|err| {
+            eprintln!("error: {err:#}");
+            EXIT_ERROR
+        });
+        worst = worst.max(code);
+    }
+    Ok(worst)
+}
+
+/// What `scan --refresh PATH` crawls first: every source, for that repository's packages. It
+/// runs as a child `ecowatch crawl` whose output goes to stderr, so the scan's stdout (JSON,
+/// SARIF) stays clean.
+pub(crate) fn refresh_for(
+    path: &std::path::Path,
+    db: Option<&std::path::Path>,
+    feeds: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
+    use std::os::fd::AsFd;
+    let exe = std::env::current_exe().context("cannot find the ecowatch executable")?;
+    let mut command = std::process::Command::new(exe);
+    command.arg("crawl").arg("--for").arg(path);
+    if let Some(db) = db {
+        command.arg("--db").arg(db);
+    }
+    if let Some(feeds) = feeds {
+        command.arg("--feeds").arg(feeds);
+    }
+    let stderr = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("cannot pass stderr to the crawl")?;
+    let status = command
+        .stdout(std::process::Stdio::from(stderr))
+        .status()
+        .context("cannot run the crawl")?;
+    Ok(status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(EXIT_ERROR))
 }
 
 /// The working trees of the tenant's watched repositories: local paths as stored, git URLs as

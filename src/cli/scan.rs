@@ -31,6 +31,7 @@ use std::sync::Arc;
 ///   ecowatch scan
 ///   ecowatch scan path/to/repo --format json --fail-on medium
 ///   ecowatch scan --select tag:supabase --ignore python/datetime-utcnow
+///   ecowatch scan --refresh path/to/repo      # crawl what it depends on first
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct ScanArgs {
@@ -64,6 +65,11 @@ pub struct ScanArgs {
     /// Read rules from this feeds directory instead of the rules built into ecowatch.
     #[arg(long, value_name = "DIR")]
     feeds: Option<PathBuf>,
+    /// Crawl first for this repository's packages (OSV, registries, endoflife.date, GitHub: what
+    /// `ecowatch crawl --for PATH` does), creating the store if needed, then scan. Crawl errors
+    /// are reported and the scan still runs on what is known.
+    #[arg(long)]
+    refresh: bool,
     /// The knowledge store to read advisories from (default: ECOWATCH_DATABASE_URL, ECOWATCH_DB,
     /// or the default SQLite file when it exists).
     #[arg(long, value_name = "FILE")]
@@ -121,6 +127,16 @@ impl FailOn {
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let config = Config::discover(&args.path, args.config.as_deref())?;
+    if args.refresh {
+        eprintln!("refreshing knowledge for {} ...", args.path.display());
+        match super::crawl::refresh_for(&args.path, args.db.as_deref(), args.feeds.as_deref()) {
+            Ok(0) => {}
+            Ok(_) => eprintln!("warning: parts of the refresh failed; scanning with what is known"),
+            Err(err) => {
+                eprintln!("warning: the refresh failed, scanning with what is known: {err:#}")
+            }
+        }
+    }
     let loaded = load(args.feeds.as_ref())?;
     let loaded_count = loaded.len();
     // The command line wins over ecowatch.toml: `--select` replaces `[scan] select`, and both
