@@ -113,13 +113,13 @@ impl SourceName {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum FlagSource {
+pub(crate) enum FlagSource {
     Registry(Registry),
     EndOfLife,
 }
 
 impl FlagSource {
-    fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             FlagSource::Registry(r) => r.source_id(),
             FlagSource::EndOfLife => endoflife::SOURCE_ID,
@@ -267,7 +267,7 @@ pub(crate) fn queries_for_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<Query>>
     Ok(osv::queries_for(&dependencies_of(paths)?))
 }
 
-fn dependencies_of(paths: &[PathBuf]) -> anyhow::Result<Vec<Dependency>> {
+pub(crate) fn dependencies_of(paths: &[PathBuf]) -> anyhow::Result<Vec<Dependency>> {
     let options = InventoryOptions::default();
     let mut dependencies = Vec::new();
     for path in paths {
@@ -275,6 +275,37 @@ fn dependencies_of(paths: &[PathBuf]) -> anyhow::Result<Vec<Dependency>> {
         dependencies.extend(inv.dependencies);
     }
     Ok(dependencies)
+}
+
+/// Crawls one registry or endoflife.date for `dependencies` (also `serve`'s crawl schedule).
+pub(crate) async fn crawl_flag_source(
+    clients: &Clients,
+    store: &Store,
+    source: FlagSource,
+    dependencies: &[Dependency],
+    progress: &(dyn Fn(CrawlProgress) + Sync),
+) -> anyhow::Result<CrawlSummary> {
+    match source {
+        FlagSource::Registry(r) => {
+            let base = r.base_url_from_env()?;
+            let packages = registry::packages_for(r, dependencies);
+            Ok(registry::crawl(clients, store, r, &base, packages, progress).await?)
+        }
+        FlagSource::EndOfLife => {
+            let base = endoflife::base_url_from_env()?;
+            let products = endoflife::products_for(dependencies);
+            Ok(endoflife::crawl(&clients.plain, store, &base, products, progress).await?)
+        }
+    }
+}
+
+/// Every registry and endoflife.date.
+pub(crate) fn all_flag_sources() -> Vec<FlagSource> {
+    SourceName::Registries
+        .flag_sources()
+        .into_iter()
+        .chain(SourceName::Endoflife.flag_sources())
+        .collect()
 }
 
 /// Registries and endoflife.date, one source after another: a source that fails records its
@@ -302,26 +333,8 @@ fn run_flag_sources(args: CrawlArgs) -> anyhow::Result<u8> {
         for source in args.source.flag_sources() {
             let label = source.id();
             let progress = |p| line.show_for(label, p);
-            let outcome = match source {
-                FlagSource::Registry(r) => match r.base_url_from_env() {
-                    Ok(base) => {
-                        let packages = registry::packages_for(r, &dependencies);
-                        registry::crawl(&clients, &store, r, &base, packages, &progress)
-                            .await
-                            .map_err(anyhow::Error::from)
-                    }
-                    Err(err) => Err(anyhow::Error::from(err)),
-                },
-                FlagSource::EndOfLife => match endoflife::base_url_from_env() {
-                    Ok(base) => {
-                        let products = endoflife::products_for(&dependencies);
-                        endoflife::crawl(&clients.plain, &store, &base, products, &progress)
-                            .await
-                            .map_err(anyhow::Error::from)
-                    }
-                    Err(err) => Err(anyhow::Error::from(err)),
-                },
-            };
+            let outcome =
+                crawl_flag_source(&clients, &store, source, &dependencies, &progress).await;
             line.clear();
             match outcome {
                 Ok(summary) => {

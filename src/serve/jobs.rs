@@ -97,7 +97,8 @@ pub async fn run(job: Job, ctx: &JobContext) -> Result<String, JobError> {
     }
 }
 
-/// The OSV crawl for the packages of every watched repository (`ecowatch crawl --source osv`).
+/// Every source for the packages of every watched repository (`ecowatch crawl`): OSV, the
+/// registries, endoflife.date, then the GitHub projects of the watch list.
 async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
     let url = std::env::var(osv::ENV_OSV_URL).unwrap_or_else(|_| osv::DEFAULT_OSV_URL.into());
     let base = osv::base_url(&url).map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
@@ -122,10 +123,12 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
         return Ok("no watched repositories".into());
     }
     // Reading every inventory is CPU and file work: off the async threads.
-    let queries = tokio::task::spawn_blocking(move || crate::cli::crawl::queries_for_paths(&paths))
-        .await
-        .map_err(|_| JobError::new("the inventory stopped unexpectedly"))?
-        .map_err(|e| JobError::new(format!("{e:#}")))?;
+    let dependencies =
+        tokio::task::spawn_blocking(move || crate::cli::crawl::dependencies_of(&paths))
+            .await
+            .map_err(|_| JobError::new("the inventory stopped unexpectedly"))?
+            .map_err(|e| JobError::new(format!("{e:#}")))?;
+    let queries = osv::queries_for(&dependencies);
     let report = osv::crawl(&http, &ctx.store, &base, queries, &|_| {})
         .await
         .map_err(|e| JobError::new(format!("cannot record the crawl state: {e}")))?;
@@ -138,10 +141,94 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
         s.unchanged,
         s.errors.len()
     );
-    match report.fatal {
-        Some(fatal) => Err(JobError::new(format!("{summary}; stopped: {fatal}"))),
-        None if !s.errors.is_empty() => Err(JobError::new(summary)),
-        None => Ok(summary),
+    let mut failures = Vec::new();
+    match &report.fatal {
+        Some(fatal) => failures.push(format!("osv stopped: {fatal}")),
+        None if !s.errors.is_empty() => failures.push(format!("osv: {} errors", s.errors.len())),
+        None => {}
+    }
+    let mut parts = vec![summary];
+    // Registries and endoflife.date: each records its own state; one failing does not stop
+    // the next.
+    let clients = crate::source::registry::Clients::new(
+        HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?,
+    )
+    .map_err(|e| JobError::new(e.to_string()))?;
+    for source in crate::cli::crawl::all_flag_sources() {
+        let label = source.id();
+        match crate::cli::crawl::crawl_flag_source(
+            &clients,
+            &ctx.store,
+            source,
+            &dependencies,
+            &|_| {},
+        )
+        .await
+        {
+            Ok(summary) => {
+                parts.push(format!(
+                    "{label}: {} new, {} updated",
+                    summary.new, summary.updated
+                ));
+                if !summary.errors.is_empty() {
+                    failures.push(format!("{label}: {} errors", summary.errors.len()));
+                }
+            }
+            Err(err) => failures.push(format!("{label}: {err:#}")),
+        }
+    }
+    parts.push(crawl_github(ctx, &mut failures).await);
+    let summary = parts.join("; ");
+    if failures.is_empty() {
+        Ok(summary)
+    } else {
+        Err(JobError::new(format!(
+            "{summary}; failed: {}",
+            failures.join("; ")
+        )))
+    }
+}
+
+/// The GitHub projects of the bundled watch list (`ecowatch crawl --source github`).
+async fn crawl_github(ctx: &JobContext, failures: &mut Vec<String>) -> String {
+    use crate::source::github::{self, client::GitHubClient, client::GitHubConfig, watchlist};
+    let projects = match watchlist::load(None) {
+        Ok(projects) => projects,
+        Err(err) => {
+            failures.push(format!("github: {err}"));
+            return "github: not crawled".into();
+        }
+    };
+    let client = GitHubConfig::from_env()
+        .map_err(|e| e.to_string())
+        .and_then(|config| {
+            let http = HttpClient::new(HttpConfig::from_env().map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+            GitHubClient::new(http, ctx.store.clone(), config).map_err(|e| e.to_string())
+        });
+    let client = match client {
+        Ok(client) => client,
+        Err(err) => {
+            failures.push(format!("github: {err}"));
+            return "github: not crawled".into();
+        }
+    };
+    match github::crawl(&client, &ctx.store, &projects, &|_| {}).await {
+        Ok(report) => {
+            if let Some(fatal) = &report.fatal {
+                failures.push(format!("github stopped: {fatal}"));
+            } else if !report.summary.errors.is_empty() {
+                failures.push(format!("github: {} errors", report.summary.errors.len()));
+            }
+            format!(
+                "github: {} new, {} updated",
+                report.summary.new, report.summary.updated
+            )
+        }
+        Err(err) => {
+            failures.push(format!("github: {err}"));
+            "github: not crawled".into()
+        }
     }
 }
 
