@@ -21,6 +21,12 @@ use std::path::PathBuf;
 /// the packages each project publishes. ECOWATCH_GITHUB_TOKEN, ECOWATCH_GITHUB_API_URL,
 /// ECOWATCH_GITHUB_GRAPHQL_URL, ECOWATCH_GITHUB_SECONDARY_WAIT_MS and
 /// ECOWATCH_GITHUB_MAX_RESET_WAIT_SECS configure it.
+///
+/// `--source pages` reads the vendor changelog and deprecation pages of watch.toml's `[[page]]`
+/// entries (`url`, `packages`): each URL passes the SSRF guard (private and loopback addresses
+/// only with ECOWATCH_ALLOW_PRIVATE_URLS=1, plain http only with ECOWATCH_ALLOW_HTTP_URLS=1),
+/// no redirects are followed, and an unchanged page is a 304.
+///
 /// `--source npm|pypi|crates|packagist|go|rubygems` asks that registry what it flags about the
 /// packages in use (deprecated, yanked, abandoned, retracted); `registries` asks all six, and
 /// `endoflife` asks endoflife.date about the runtimes and frameworks in use. Each source keeps
@@ -44,6 +50,7 @@ use std::path::PathBuf;
 ///   ecowatch crawl --source endoflife
 ///   ecowatch crawl --source osv --for ../api --for ../web --db ./ecowatch.db
 ///   ecowatch crawl --source github --feeds ./feeds
+///   ecowatch crawl --source pages --feeds ./feeds
 #[derive(clap::Args, Debug, Clone)]
 #[command(verbatim_doc_comment)]
 pub struct CrawlArgs {
@@ -93,13 +100,17 @@ enum SourceName {
     Endoflife,
     /// GitHub Discussions, Releases and changelog files of the watched projects.
     Github,
+    /// Vendor changelog and deprecation pages (`[[page]]` in watch.toml), through the SSRF guard.
+    Pages,
 }
 
 impl SourceName {
     /// The flag sources this name stands for (none for osv).
     fn flag_sources(self) -> Vec<FlagSource> {
         match self {
-            SourceName::All | SourceName::Osv | SourceName::Github => Vec::new(),
+            SourceName::All | SourceName::Osv | SourceName::Github | SourceName::Pages => {
+                Vec::new()
+            }
             SourceName::Npm => vec![FlagSource::Registry(Registry::Npm)],
             SourceName::Pypi => vec![FlagSource::Registry(Registry::PyPI)],
             SourceName::Crates => vec![FlagSource::Registry(Registry::CratesIo)],
@@ -133,6 +144,9 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
     }
     if let SourceName::Github = args.source {
         return super::crawl_github::run(args.feeds.as_deref(), args.db.as_deref());
+    }
+    if let SourceName::Pages = args.source {
+        return super::crawl_pages::run(args.feeds.as_deref(), args.db.as_deref());
     }
     if args.source != SourceName::Osv {
         return run_flag_sources(args);
@@ -184,6 +198,7 @@ fn run_all(args: &CrawlArgs) -> anyhow::Result<u8> {
         SourceName::Registries,
         SourceName::Endoflife,
         SourceName::Github,
+        SourceName::Pages,
     ] {
         let code = run(CrawlArgs {
             source,
@@ -362,7 +377,7 @@ fn run_flag_sources(args: CrawlArgs) -> anyhow::Result<u8> {
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 
-fn print_source_summary(label: &str, summary: &CrawlSummary) -> anyhow::Result<()> {
+pub(crate) fn print_source_summary(label: &str, summary: &CrawlSummary) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

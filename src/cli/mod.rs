@@ -4,6 +4,7 @@
 mod advisory_store;
 pub(crate) mod crawl;
 mod crawl_github;
+mod crawl_pages;
 mod db;
 mod deliveries;
 pub(crate) mod digest;

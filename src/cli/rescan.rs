@@ -183,7 +183,20 @@ async fn rescan_one(
     let seen_at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
     let unique: BTreeMap<&str, &Finding> =
         report.findings.iter().map(|f| (f.id.as_str(), f)).collect();
-    let subscriptions = store.list_subscriptions(tenant).await?;
+    // A subscription whose endpoint is gone (HTTP 410) is owed nothing new.
+    let disabled: std::collections::HashSet<i64> = store
+        .subscription_states(tenant)
+        .await?
+        .into_iter()
+        .filter(|s| s.is_disabled())
+        .map(|s| s.id)
+        .collect();
+    let subscriptions: Vec<_> = store
+        .list_subscriptions(tenant)
+        .await?
+        .into_iter()
+        .filter(|s| !disabled.contains(&s.id))
+        .collect();
     let repo_name = display_name(repo);
     let mut counts = Counts::default();
     for finding in unique.values() {

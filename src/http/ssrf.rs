@@ -432,6 +432,81 @@ pub async fn post(
     })
 }
 
+/// What a guarded GET answered (a page a feed names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageResponse {
+    pub status: u16,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// At most `max_bytes` of the body; `truncated` says whether more was sent.
+    pub body: Vec<u8>,
+    pub truncated: bool,
+}
+
+/// GETs the vetted URL like [`post`] sends: only to the checked addresses, no proxy, no
+/// redirects (a 3xx is the answer), bounded in time and size. `headers` carry conditional
+/// validators (`If-None-Match`, `If-Modified-Since`).
+pub async fn get(
+    vetted: &VettedUrl,
+    headers: &[(&str, String)],
+    limits: &PostLimits,
+) -> Result<PageResponse, PostError> {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(super::user_agent())
+        .connect_timeout(limits.connect_timeout)
+        .timeout(limits.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if !vetted.pinned.is_empty() {
+        builder = builder.resolve_to_addrs(&vetted.host, &vetted.pinned);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| PostError::Build(e.without_url().to_string()))?;
+    let mut request = client.get(vetted.url.clone());
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    let failed = |e: reqwest::Error| {
+        if e.is_timeout() {
+            PostError::Timeout(limits.timeout)
+        } else {
+            PostError::Connect(describe(&e.without_url()))
+        }
+    };
+    let mut response = request.send().await.map_err(failed)?;
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 512)
+            .map(str::to_string)
+    };
+    let etag = header(reqwest::header::ETAG);
+    let last_modified = header(reqwest::header::LAST_MODIFIED);
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        let room = limits.max_response_bytes.saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            truncated = true;
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(PageResponse {
+        status,
+        etag,
+        last_modified,
+        body,
+        truncated,
+    })
+}
+
 /// The error and its causes on one line.
 fn describe(err: &reqwest::Error) -> String {
     let mut text = err.to_string();

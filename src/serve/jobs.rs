@@ -178,6 +178,7 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
         }
     }
     parts.push(crawl_github(ctx, &mut failures).await);
+    parts.push(crawl_pages(ctx, &mut failures).await);
     let summary = parts.join("; ");
     if failures.is_empty() {
         Ok(summary)
@@ -186,6 +187,38 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
             "{summary}; failed: {}",
             failures.join("; ")
         )))
+    }
+}
+
+/// The vendor pages of the bundled watch list (`ecowatch crawl --source pages`).
+async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
+    use crate::source::vendor_pages;
+    let pages = match vendor_pages::load(None) {
+        Ok(pages) => pages,
+        Err(err) => {
+            failures.push(format!("pages: {err}"));
+            return "pages: not crawled".into();
+        }
+    };
+    let policy = crate::http::ssrf::SsrfPolicy::from_env();
+    match vendor_pages::crawl(
+        &ctx.store,
+        &pages,
+        &policy,
+        &vendor_pages::limits_from_env(),
+    )
+    .await
+    {
+        Ok(summary) => {
+            if !summary.errors.is_empty() {
+                failures.push(format!("pages: {} errors", summary.errors.len()));
+            }
+            format!("pages: {} new, {} updated", summary.new, summary.updated)
+        }
+        Err(err) => {
+            failures.push(format!("pages: {err}"));
+            "pages: not crawled".into()
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// The list shipped with ecowatch.
-const BUNDLED: &str = include_str!("../../../feeds/watch.toml");
+pub(crate) const BUNDLED: &str = include_str!("../../../feeds/watch.toml");
 /// Bounds on hostile or mistaken input.
 const MAX_PROJECTS: usize = 10_000;
 const MAX_PACKAGES: usize = 100;
@@ -63,6 +63,10 @@ pub enum WatchlistError {
 struct RawFile {
     #[serde(default)]
     watch: Vec<RawEntry>,
+    /// Vendor pages (`[[page]]`), read by [`crate::source::vendor_pages`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    page: Vec<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -171,7 +175,7 @@ fn parse_slug(text: &str) -> Result<(String, String), String> {
 }
 
 /// `ecosystem:name`, e.g. `npm:@supabase/supabase-js`, `pypi:supabase`.
-fn parse_package(text: &str) -> Result<(Ecosystem, String), String> {
+pub(crate) fn parse_package(text: &str) -> Result<(Ecosystem, String), String> {
     let bad = |why: &str| format!("key `packages`: `{}` {why}", text.escape_debug());
     let (eco, name) = text
         .split_once(':')
