@@ -71,6 +71,57 @@ impl Metrics {
             }
         }
 
+        gauge(
+            &mut out,
+            "ecowatch_source_last_error_timestamp_seconds",
+            "When each source's last crawl error happened (Unix time).",
+        );
+        for source in &sources {
+            if let Some(at) = source.last_error_at {
+                let _ = writeln!(
+                    out,
+                    "ecowatch_source_last_error_timestamp_seconds{{source=\"{}\"}} {}",
+                    label(&source.id),
+                    at.timestamp()
+                );
+            }
+        }
+        let notices = ctx
+            .store
+            .count_notices_by_source()
+            .await
+            .map_err(|e| format!("cannot count notices: {e}"))?;
+        gauge(
+            &mut out,
+            "ecowatch_notices",
+            "Notices in the store by the source that crawled them (\"\" for imports).",
+        );
+        for (source, n) in &notices {
+            let _ = writeln!(out, "ecowatch_notices{{source=\"{}\"}} {n}", label(source));
+        }
+        let budgets = ctx
+            .store
+            .list_request_budgets()
+            .await
+            .map_err(|e| format!("cannot read request budgets: {e}"))?;
+        gauge(
+            &mut out,
+            "ecowatch_request_budget_remaining",
+            "Requests left in the current rate-limit window, lowest over credentials, by bucket.",
+        );
+        let mut lowest: BTreeMap<String, i64> = BTreeMap::new();
+        for (bucket, remaining) in budgets {
+            let entry = lowest.entry(bucket).or_insert(remaining);
+            *entry = (*entry).min(remaining);
+        }
+        for (bucket, remaining) in &lowest {
+            let _ = writeln!(
+                out,
+                "ecowatch_request_budget_remaining{{bucket=\"{}\"}} {remaining}",
+                label(bucket)
+            );
+        }
+
         let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
         for tenant in ctx.tenants().await.map_err(|e| e.to_string())? {
             let counts = ctx
@@ -199,6 +250,18 @@ mod tests {
         let store = crate::store::Store::open_sqlite(&dir.path().join("m.db"), false)
             .await
             .unwrap();
+        store
+            .record_request_budget(
+                "cred-a",
+                "core",
+                &crate::store::RequestBudget {
+                    limit: Some(5000),
+                    remaining: Some(4321),
+                    reset_at: None,
+                },
+            )
+            .await
+            .unwrap();
         let ctx = JobContext::new(store, None, None);
         let metrics = Metrics::default();
         metrics.tick("rescan", "finished");
@@ -211,6 +274,7 @@ mod tests {
             "ecowatch_dead_letters 0",
             "ecowatch_ticks_total{schedule=\"rescan\",status=\"finished\"} 1",
             "ecowatch_operator_condition{condition=\"dead-letters\"} 1",
+            "ecowatch_request_budget_remaining{bucket=\"core\"} 4321",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

@@ -51,7 +51,31 @@ const RECORD_BUDGET: &str = "INSERT INTO request_budgets \
 
 type BudgetRow = (Option<i64>, Option<i64>, Option<DateTime<Utc>>);
 
+const LIST_BUDGETS: &str = "SELECT bucket, remaining FROM request_budgets \
+     WHERE remaining IS NOT NULL ORDER BY bucket, credential_id";
+
+/// Notices per source, for `/metrics` (what each crawler has brought in).
+const NOTICES_BY_SOURCE: &str = "SELECT COALESCE(source_id, ''), COUNT(*) FROM notices \
+     GROUP BY COALESCE(source_id, '') ORDER BY 1";
+
 impl Store {
+    /// (bucket, remaining) of every credential's last known budget; credentials stay hashed and
+    /// are not returned, so the figures can be exported as metrics.
+    pub async fn list_request_budgets(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(match self {
+            Store::Sqlite(s) => sqlx::query_as(LIST_BUDGETS).fetch_all(&s.pool).await?,
+            Store::Postgres(p) => sqlx::query_as(LIST_BUDGETS).fetch_all(&p.pool).await?,
+        })
+    }
+
+    /// How many notices each source has stored (`""` for imported ones without a source).
+    pub async fn count_notices_by_source(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(match self {
+            Store::Sqlite(s) => sqlx::query_as(NOTICES_BY_SOURCE).fetch_all(&s.pool).await?,
+            Store::Postgres(p) => sqlx::query_as(NOTICES_BY_SOURCE).fetch_all(&p.pool).await?,
+        })
+    }
+
     /// The last known budget of `credential`'s `bucket`, if any answer was recorded.
     pub async fn get_request_budget(
         &self,
