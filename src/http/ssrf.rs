@@ -384,19 +384,7 @@ pub async fn post(
     body: Vec<u8>,
     limits: &PostLimits,
 ) -> Result<PostResponse, PostError> {
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .user_agent(super::user_agent())
-        .connect_timeout(limits.connect_timeout)
-        .timeout(limits.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy();
-    if !vetted.pinned.is_empty() {
-        builder = builder.resolve_to_addrs(&vetted.host, &vetted.pinned);
-    }
-    let client = builder
-        .build()
-        .map_err(|e| PostError::Build(e.without_url().to_string()))?;
+    let client = pinned_client(vetted, limits)?;
     let mut request = client.post(vetted.url.clone()).body(body);
     for (name, value) in headers {
         request = request.header(*name, value.as_str());
@@ -451,19 +439,7 @@ pub async fn get(
     headers: &[(&str, String)],
     limits: &PostLimits,
 ) -> Result<PageResponse, PostError> {
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .user_agent(super::user_agent())
-        .connect_timeout(limits.connect_timeout)
-        .timeout(limits.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy();
-    if !vetted.pinned.is_empty() {
-        builder = builder.resolve_to_addrs(&vetted.host, &vetted.pinned);
-    }
-    let client = builder
-        .build()
-        .map_err(|e| PostError::Build(e.without_url().to_string()))?;
+    let client = pinned_client(vetted, limits)?;
     let mut request = client.get(vetted.url.clone());
     for (name, value) in headers {
         request = request.header(*name, value.as_str());
@@ -505,6 +481,24 @@ pub async fn get(
         body,
         truncated,
     })
+}
+
+/// A client that connects only to the vetted addresses, through no proxy, following no
+/// redirects, within the limits' timeouts.
+fn pinned_client(vetted: &VettedUrl, limits: &PostLimits) -> Result<reqwest::Client, PostError> {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(super::user_agent())
+        .connect_timeout(limits.connect_timeout)
+        .timeout(limits.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if !vetted.pinned.is_empty() {
+        builder = builder.resolve_to_addrs(&vetted.host, &vetted.pinned);
+    }
+    builder
+        .build()
+        .map_err(|e| PostError::Build(e.without_url().to_string()))
 }
 
 /// The error and its causes on one line.
