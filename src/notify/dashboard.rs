@@ -248,7 +248,7 @@ mod tests {
         let low = body.find("## Low (1)").expect(&body);
         let gone = body.find("## Fixed since last update (1)").expect(&body);
         assert!(high < low && low < gone, "{body}");
-        assert!(body.contains("b.py\\:7"), "{body}");
+        assert!(body.contains("- b.py:7: High thing"), "{body}");
         assert!(body.starts_with(MARKER));
     }
 
