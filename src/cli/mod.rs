@@ -5,6 +5,7 @@ mod advisory_store;
 pub(crate) mod crawl;
 mod crawl_github;
 mod crawl_pages;
+mod dashboard;
 mod db;
 mod deliveries;
 pub(crate) mod digest;
@@ -53,6 +54,7 @@ enum Command {
     Inventory(inventory::InventoryArgs),
     Scan(scan::ScanArgs),
     Feeds(feeds::FeedsArgs),
+    Dashboard(dashboard::DashboardArgs),
     Db(db::DbArgs),
     Crawl(crawl::CrawlArgs),
     Notices(notices::NoticesArgs),
@@ -76,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Inventory(args) => inventory::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Feeds(args) => feeds::run(args),
+        Command::Dashboard(args) => dashboard::run(args),
         Command::Db(args) => db::run(args),
         Command::Crawl(args) => crawl::run(args),
         Command::Notices(args) => notices::run(args),

@@ -10,6 +10,8 @@
 //! Email subscribers with a daily or weekly cadence get no per-finding rows: `ecowatch digest
 //! --send` queues one [`digest`] per subscriber and period instead.
 
+pub mod dashboard;
+pub mod dashboard_sync;
 pub mod digest;
 pub mod email;
 pub mod email_config;

@@ -52,6 +52,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_api_tokens.sql"),
         postgres: include_str!("../../migrations/postgres/0006_api_tokens.sql"),
     },
+    Step {
+        version: 7,
+        description: "dashboard_issues",
+        sqlite: include_str!("../../migrations/sqlite/0007_dashboard_issues.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_dashboard_issues.sql"),
+    },
 ];
 
 /// The highest version this build carries.

@@ -14,6 +14,7 @@
 mod api_reads;
 mod budget;
 mod config;
+mod dashboard;
 mod http_cache;
 mod knowledge;
 mod lock;
@@ -32,6 +33,7 @@ mod types;
 pub use api_reads::{FindingPageQuery, FindingWithRepo, MAX_PAGE};
 pub use budget::RequestBudget;
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
+pub use dashboard::DashboardIssue;
 pub use http_cache::CachedValidators;
 pub use lock::ProcessLock;
 pub use postgres::PgStore;
