@@ -318,6 +318,12 @@ fn batched_graphql(state: &Shared, headers: &HeaderMap, request: &Value) -> Resp
             vars[&field[2]].as_str().expect("owner variable"),
             vars[&field[3]].as_str().expect("name variable")
         );
+        for var in [&field[2], &field[3]] {
+            assert!(
+                query.contains(&format!("${var}: String!")),
+                "${var} is not declared: {query}"
+            );
+        }
         let first: usize = field[4].parse().expect("first");
         assert!(
             (1..=100).contains(&first),

@@ -174,6 +174,9 @@ class Handler(BaseHTTPRequestHandler):
             }}
         else:
             for alias, owner, name, first in ALIAS.findall(query):
+                if f"${owner}: String!" not in query or f"${name}: String!" not in query:
+                    return self.send(200, json.dumps({"errors": [{
+                        "message": f"Variable ${owner} or ${name} is not declared"}]}).encode())
                 repo = f"{variables[owner]}/{variables[name]}"
                 data[alias] = {"discussions": {"nodes": discussions(repo, count)[:int(first)]}}
         data["rateLimit"] = {"cost": 1, "limit": 5000, "remaining": 4990,

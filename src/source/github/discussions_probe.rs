@@ -87,7 +87,7 @@ fn probe_query(projects: &[&WatchedProject]) -> (String, Value) {
     for (i, project) in projects.iter().enumerate() {
         let _ = write!(
             params,
-            "${}o{i}: String!, $n{i}: String!",
+            "{}$o{i}: String!, $n{i}: String!",
             if i == 0 { "" } else { ", " }
         );
         let _ = write!(
