@@ -228,6 +228,9 @@ fn record(
 async fn graphql(State(state): State<Shared>, headers: HeaderMap, body: String) -> Response {
     let request: Value = serde_json::from_str(&body).expect("GraphQL request is JSON");
     let vars = &request["variables"];
+    if vars.get("owner").is_none() {
+        return batched_graphql(&state, &headers, &request);
+    }
     let repo = format!(
         "{}/{}",
         vars["owner"].as_str().unwrap_or_default(),
@@ -290,6 +293,74 @@ async fn graphql(State(state): State<Shared>, headers: HeaderMap, body: String) 
     }
     s.graphql_points += 1;
     record(&mut s, &headers, "graphql".into(), after, 200);
+    rate_headers(Response::builder().status(200), "graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(answer.to_string()))
+        .expect("response")
+}
+
+/// Many repositories in one query, one alias each (`r0: repository(owner: $o0, name: $n0)
+/// { discussions(first: 1, ...) { nodes { updatedAt } } }`), as GraphQL aliases work: an unknown
+/// repository is `null` under its alias plus a `NOT_FOUND` error whose path names the alias.
+fn batched_graphql(state: &Shared, headers: &HeaderMap, request: &Value) -> Response {
+    let query = request["query"].as_str().unwrap_or_default();
+    let vars = &request["variables"];
+    let alias = regex::Regex::new(
+        r"(r\d+): repository\(owner: \$(\w+), name: \$(\w+)\) \{\s*discussions\(first: (\d+), orderBy: \{field: UPDATED_AT, direction: DESC\}\)",
+    )
+    .expect("regex");
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut data = serde_json::Map::new();
+    let mut errors = Vec::new();
+    for field in alias.captures_iter(query) {
+        let repo = format!(
+            "{}/{}",
+            vars[&field[2]].as_str().expect("owner variable"),
+            vars[&field[3]].as_str().expect("name variable")
+        );
+        for var in [&field[2], &field[3]] {
+            assert!(
+                query.contains(&format!("${var}: String!")),
+                "${var} is not declared: {query}"
+            );
+        }
+        let first: usize = field[4].parse().expect("first");
+        assert!(
+            (1..=100).contains(&first),
+            "every connection needs first ≤ 100"
+        );
+        match s.discussions.get(&repo) {
+            Some(all) => {
+                let nodes: Vec<Value> = all.iter().take(first).cloned().collect();
+                data.insert(
+                    field[1].to_string(),
+                    json!({"discussions": {"nodes": nodes}}),
+                );
+            }
+            None => {
+                data.insert(field[1].to_string(), Value::Null);
+                errors.push(json!({"type": "NOT_FOUND", "path": [&field[1]],
+                                   "message": format!("Could not resolve to a Repository with the name '{repo}'.")}));
+            }
+        }
+    }
+    assert!(!data.is_empty(), "a batched query without aliases: {query}");
+    data.insert(
+        "rateLimit".into(),
+        json!({"cost": 1, "limit": 5000, "remaining": 4990,
+               "resetAt": chrono::DateTime::from_timestamp(reset_in(3600), 0).unwrap().to_rfc3339()}),
+    );
+    let mut answer = json!({"data": data});
+    if !errors.is_empty() {
+        answer["errors"] = Value::Array(errors);
+    }
+    if let Some(response) = faulted(&mut s, true, &answer) {
+        let status = response.status().as_u16();
+        record(&mut s, headers, "graphql".into(), None, status);
+        return response;
+    }
+    s.graphql_points += 1;
+    record(&mut s, headers, "graphql".into(), None, 200);
     rate_headers(Response::builder().status(200), "graphql")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(answer.to_string()))
@@ -670,7 +741,10 @@ fn a_second_run_with_nothing_changed_gets_304s_and_spends_no_core_budget() {
         (0, 2),
         "releases and changelog answered 304"
     );
-    assert_eq!(graphql, 1, "one discussions page, stopped at the watermark");
+    assert_eq!(
+        graphql, 1,
+        "one batched probe: the newest discussion is the watermark, so no page is read"
+    );
     let (stdout, _) = text(&out);
     assert!(stdout.contains("3 requests, 2 not modified (304), 1 GitHub points (core 0, graphql 1), 0 new, 0 updated"), "{stdout}");
     assert_eq!(content(&setup.notices()), first);
@@ -903,12 +977,13 @@ fn a_kill_between_pages_resumes_with_no_gaps_and_no_duplicates() {
     github.reset_counters();
     let out = setup.crawl(&github);
     assert_ok(&out);
-    let graphql = github
+    let afters: Vec<Option<String>> = github
         .seen()
         .iter()
         .filter(|s| s.route == "graphql")
-        .count();
-    assert_eq!(graphql, 1);
+        .map(|s| s.after.clone())
+        .collect();
+    assert_eq!(afters, [None, None], "the batched probe, then page 1 only");
     assert!(
         text(&out).0.contains("0 new, 1 updated"),
         "{}",
@@ -966,4 +1041,45 @@ fn a_missing_watch_list_entry_key_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("key `github`"), "{stderr}");
     assert!(github.seen().is_empty());
+}
+
+#[test]
+fn one_batched_probe_finds_the_one_project_whose_discussions_changed() {
+    let github = supabase_github();
+    github.with(|s| {
+        s.discussions
+            .insert("acme/widgets".into(), many_discussions(3));
+    });
+    let setup = Setup::new(&format!(
+        "[[watch]]\ngithub = \"{SUPABASE}\"\npackages = [\"npm:@supabase/supabase-js\"]\n\n\
+         [[watch]]\ngithub = \"acme/widgets\"\npackages = [\"npm:@supabase/supabase-js\"]\n"
+    ));
+    assert_ok(&setup.crawl(&github));
+    let before = setup.notices().len();
+    github.with(|s| {
+        let list = s.discussions.get_mut("acme/widgets").unwrap();
+        list[0]["updatedAt"] = json!("2026-01-01T00:00:00Z");
+        list[0]["title"] = json!("Deprecating `widgets_v1` (revised)");
+    });
+    github.reset_counters();
+    let out = setup.crawl(&github);
+    assert_ok(&out);
+    let graphql: Vec<(Option<String>, u16)> = github
+        .seen()
+        .iter()
+        .filter(|s| s.route == "graphql")
+        .map(|s| (s.after.clone(), s.status))
+        .collect();
+    assert_eq!(
+        graphql,
+        [(None, 200), (None, 200)],
+        "one probe for both projects, then one page of the changed one"
+    );
+    assert_eq!(github.points().1, 2);
+    assert!(
+        text(&out).0.contains("0 new, 1 updated"),
+        "{}",
+        text(&out).0
+    );
+    assert_eq!(setup.notices().len(), before);
 }

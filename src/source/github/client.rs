@@ -202,12 +202,16 @@ struct GraphqlEnvelope {
     errors: Vec<GraphqlError>,
 }
 
-#[derive(Deserialize)]
-struct GraphqlError {
+/// One entry of a GraphQL answer's `errors`.
+#[derive(Debug, Deserialize)]
+pub struct GraphqlError {
     #[serde(rename = "type")]
-    kind: Option<String>,
+    pub kind: Option<String>,
     #[serde(default)]
-    message: String,
+    pub message: String,
+    /// Where in `data` the error belongs; its first element is the top-level field or alias.
+    #[serde(default)]
+    pub path: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -368,6 +372,28 @@ impl GitHubClient {
         query: &str,
         variables: Value,
     ) -> Result<T, GitHubError> {
+        let (data, errors) = self.graphql_partial(query, variables).await?;
+        let url = self.config.graphql.as_str();
+        if !errors.is_empty() {
+            return Err(GitHubError::Graphql {
+                url: url.to_string(),
+                message: error_text(&errors),
+            });
+        }
+        serde_json::from_value(data).map_err(|source| GitHubError::Json {
+            url: url.to_string(),
+            source,
+        })
+    }
+
+    /// A GraphQL query whose errors need not fail it: a batch of aliased fields gets the data
+    /// of the fields that resolved, and the errors (each naming its alias in `path`) of those
+    /// that did not. Rate limits are handled as in [`GitHubClient::graphql`].
+    pub async fn graphql_partial(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> Result<(Value, Vec<GraphqlError>), GitHubError> {
         let url = self.config.graphql.clone();
         let payload = serde_json::to_vec(&serde_json::json!({
             "query": query,
@@ -429,16 +455,7 @@ impl GitHubClient {
                     .await?;
                 continue;
             }
-            if !envelope.errors.is_empty() {
-                return Err(GitHubError::Graphql {
-                    url: url.to_string(),
-                    message: error_text(&envelope.errors),
-                });
-            }
-            return serde_json::from_value(data).map_err(|source| GitHubError::Json {
-                url: url.to_string(),
-                source,
-            });
+            return Ok((data, envelope.errors));
         }
     }
 
@@ -531,7 +548,7 @@ impl GitHubClient {
 }
 
 /// GraphQL error messages, joined and capped, control characters dropped.
-fn error_text(errors: &[GraphqlError]) -> String {
+pub(crate) fn error_text(errors: &[GraphqlError]) -> String {
     let joined = errors
         .iter()
         .map(|e| match &e.kind {
@@ -586,6 +603,7 @@ mod tests {
         let errors = vec![GraphqlError {
             kind: Some("NOT_FOUND".into()),
             message: format!("Could not resolve\r\n{}", "x".repeat(1000)),
+            path: Vec::new(),
         }];
         let text = error_text(&errors);
         assert!(text.starts_with("NOT_FOUND: Could not resolve"));

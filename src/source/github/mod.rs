@@ -3,6 +3,10 @@
 //! a changelog file (REST, conditional: unchanged ones cost a free 304), turned into notices
 //! about the packages the project publishes.
 //!
+//! A run first asks, in one GraphQL query per [`discussions_probe::BATCH`] projects, which
+//! projects' discussions changed since the watermark, and pages through only those: an
+//! unchanged run costs a point per batch plus free 304s.
+//!
 //! Requests are serial, as GitHub asks, and go through [`client::GitHubClient`], which obeys
 //! GitHub's primary and secondary limits and the budget shared through the store.
 
@@ -11,6 +15,7 @@ pub mod budget;
 pub mod changelog_files;
 pub mod client;
 pub mod discussions;
+pub mod discussions_probe;
 pub mod ratelimit;
 pub mod releases;
 pub mod watchlist;
@@ -81,36 +86,48 @@ pub async fn crawl(
     let requests_before = client.requests_sent();
     let mut summary = CrawlSummary::default();
     let mut fatal = None;
-    'projects: for (i, project) in projects.iter().enumerate() {
-        let slug = project.slug();
-        progress(GitHubProgress {
-            done: i,
-            total: projects.len(),
-            project: &slug,
-        });
-        // One part after the other: an error that stops the source must stop it before the
-        // next request.
-        for part in [Part::Discussions, Part::Releases, Part::Changelog] {
-            let result = match part {
-                Part::Discussions => {
-                    discussions::crawl_project(client, store, project, &mut summary).await
-                }
-                Part::Releases => {
-                    releases::crawl_project(client, store, project, &mut summary).await
-                }
-                Part::Changelog => {
-                    changelog_files::crawl_project(client, store, project, &mut summary).await
-                }
-            };
-            let Err(err) = result else { continue };
-            if err.stops_the_source() {
+    'projects: for (batch_index, batch) in projects.chunks(discussions_probe::BATCH).enumerate() {
+        let read_discussions = match discussions_probe::needs_crawl(client, store, batch).await {
+            Ok(needed) => needed,
+            Err(err) => {
                 fatal = Some(err);
                 break 'projects;
             }
-            push_error(
-                &mut summary,
-                format!("{slug} {}: {}", part.name(), error_chain(&err)),
-            );
+        };
+        for (j, project) in batch.iter().enumerate() {
+            let slug = project.slug();
+            progress(GitHubProgress {
+                done: batch_index * discussions_probe::BATCH + j,
+                total: projects.len(),
+                project: &slug,
+            });
+            // One part after the other: an error that stops the source must stop it before the
+            // next request.
+            for part in [Part::Discussions, Part::Releases, Part::Changelog] {
+                let result = match part {
+                    Part::Discussions if !read_discussions.get(j).copied().unwrap_or(true) => {
+                        Ok(())
+                    }
+                    Part::Discussions => {
+                        discussions::crawl_project(client, store, project, &mut summary).await
+                    }
+                    Part::Releases => {
+                        releases::crawl_project(client, store, project, &mut summary).await
+                    }
+                    Part::Changelog => {
+                        changelog_files::crawl_project(client, store, project, &mut summary).await
+                    }
+                };
+                let Err(err) = result else { continue };
+                if err.stops_the_source() {
+                    fatal = Some(err);
+                    break 'projects;
+                }
+                push_error(
+                    &mut summary,
+                    format!("{slug} {}: {}", part.name(), error_chain(&err)),
+                );
+            }
         }
     }
     progress(GitHubProgress {
