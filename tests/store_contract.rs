@@ -1237,8 +1237,9 @@ async fn source_crawl_state_round_trips(h: &Harness) {
 // ------------------------------------------------------------------ PostgreSQL-only checks
 
 /// The tables that must carry row-level security: every table with a `tenant_id` column.
-const TENANT_TABLES: [&str; 7] = [
+const TENANT_TABLES: [&str; 8] = [
     "api_tokens",
+    "dashboard_issues",
     "deliveries",
     "findings",
     "scans",
@@ -1415,7 +1416,7 @@ async fn postgres_isolation_warnings_name_a_role_that_owns_the_tables() {
     .expect("connect as owner");
     let warnings = as_owner.isolation_warnings().await.expect("owner");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("owns 7 tenant tables"), "{warnings:?}");
+    assert!(warnings[0].contains("owns 8 tenant tables"), "{warnings:?}");
     as_owner.close().await;
     h.finish().await;
 }
