@@ -7,7 +7,7 @@
 //! the API's policy (primary vs secondary limits), not this client's. Everything else goes
 //! through the same caps, per-host slots and transient retries as [`HttpClient::get_bytes`].
 
-use super::{HttpClient, HttpError, backoff, line, parse_retry_after};
+use super::{HttpClient, HttpError, line, parse_retry_after};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use std::sync::atomic::Ordering;
@@ -127,39 +127,12 @@ impl HttpClient {
         headers: &HeaderMap,
         json_body: Option<Vec<u8>>,
     ) -> Result<Answer, HttpError> {
-        let config = &self.inner.config;
-        let max_attempts = config.max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let err = match self
-                .attempt_with_headers(method.clone(), url, headers, json_body.clone())
-                .await
-            {
-                Ok(answer) => return Ok(answer),
-                Err(err) => err,
-            };
-            if matches!(err, HttpError::Refused { .. }) || !err.is_transient() {
-                return Err(err);
-            }
-            let wait = match err.retry_after() {
-                Some(wait) if wait > config.max_retry_after => return Err(err),
-                Some(wait) => wait,
-                None => backoff(config.backoff_base, config.backoff_max, attempt),
-            };
-            if attempt >= max_attempts {
-                return Err(if attempt == 1 {
-                    err
-                } else {
-                    HttpError::Exhausted {
-                        request: line(&method, url),
-                        attempts: attempt,
-                        last: Box::new(err),
-                    }
-                });
-            }
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        // A 403/429 is the caller's to read (primary or secondary limit), not to retry blindly.
+        let refused = |err: &HttpError| matches!(err, HttpError::Refused { .. });
+        self.with_retries(&method, url, refused, || {
+            self.attempt_with_headers(method.clone(), url, headers, json_body.clone())
+        })
+        .await
     }
 
     async fn attempt_with_headers(

@@ -236,15 +236,37 @@ impl HttpClient {
         url: &Url,
         body: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, HttpError> {
+        self.with_retries(
+            &method,
+            url,
+            |_| false,
+            || self.attempt(method.clone(), url, body.clone()),
+        )
+        .await
+    }
+
+    /// The retry loop every request shares: `send` is one try; transient failures wait (the
+    /// server's `Retry-After`, else backoff with jitter) and try again until `max_attempts`;
+    /// permanent ones, and those `stop` picks out, return at once.
+    pub(crate) async fn with_retries<T, Fut>(
+        &self,
+        method: &Method,
+        url: &Url,
+        stop: impl Fn(&HttpError) -> bool,
+        mut send: impl FnMut() -> Fut,
+    ) -> Result<T, HttpError>
+    where
+        Fut: std::future::Future<Output = Result<T, HttpError>>,
+    {
         let config = &self.inner.config;
         let max_attempts = config.max_attempts.max(1);
         let mut attempt = 1;
         loop {
-            let err = match self.attempt(method.clone(), url, body.clone()).await {
-                Ok(bytes) => return Ok(bytes),
+            let err = match send().await {
+                Ok(answer) => return Ok(answer),
                 Err(err) => err,
             };
-            if !err.is_transient() {
+            if stop(&err) || !err.is_transient() {
                 return Err(err);
             }
             let wait = match err.retry_after() {
@@ -257,7 +279,7 @@ impl HttpClient {
                     err
                 } else {
                     HttpError::Exhausted {
-                        request: line(&method, url),
+                        request: line(method, url),
                         attempts: attempt,
                         last: Box::new(err),
                     }

@@ -31,26 +31,6 @@ pub struct DashboardIssue {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Runs `$body` inside the tenant's write transaction on either backend and commits it.
-macro_rules! tenant_tx {
-    ($store:expr, $tenant:expr, |$tx:ident| $body:block) => {
-        match $store {
-            Store::Sqlite(s) => {
-                let mut $tx = s.begin_write().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            Store::Postgres(p) => {
-                let mut $tx = p.tenant_tx($tenant).await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
 type Row = (i64, String, i64, String, String, DateTime<Utc>);
 
 impl Store {

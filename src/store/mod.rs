@@ -11,6 +11,29 @@
 //! tenant's data; on SQLite the statements' own `tenant_id = $1` and the composite foreign keys
 //! do that job.
 
+/// Runs `$body` inside the tenant's write transaction on either backend and commits it; `$tx`
+/// is the transaction (use `&mut *$tx` as the executor). On PostgreSQL the transaction sets
+/// `app.tenant_id`, so row-level security scopes every statement in it. Defined before the
+/// modules so each of them can use it.
+macro_rules! tenant_tx {
+    ($store:expr, $tenant:expr, |$tx:ident| $body:block) => {
+        match $store {
+            Store::Sqlite(s) => {
+                let mut $tx = s.begin_write().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            Store::Postgres(p) => {
+                let mut $tx = p.tenant_tx($tenant).await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
 mod api_reads;
 mod budget;
 mod config;

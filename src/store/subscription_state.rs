@@ -49,27 +49,6 @@ impl SubscriptionState {
     }
 }
 
-/// Runs `$body` inside the tenant's write transaction on either backend and commits it; `$tx`
-/// is the transaction (use `&mut *$tx` as the executor).
-macro_rules! tenant_tx {
-    ($store:expr, $tenant:expr, |$tx:ident| $body:block) => {
-        match $store {
-            Store::Sqlite(s) => {
-                let mut $tx = s.begin_write().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            Store::Postgres(p) => {
-                let mut $tx = p.tenant_tx($tenant).await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
 impl Store {
     /// [`Store::create_subscription`] with a signing secret, in one statement, so a signed
     /// webhook never exists without its secret.
