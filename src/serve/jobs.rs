@@ -177,7 +177,7 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
             Err(err) => failures.push(format!("{label}: {err:#}")),
         }
     }
-    parts.push(crawl_github(ctx, &mut failures).await);
+    parts.push(crawl_github(ctx, &http, &dependencies, &mut failures).await);
     parts.push(crawl_pages(ctx, &mut failures).await);
     let summary = parts.join("; ");
     if failures.is_empty() {
@@ -222,16 +222,37 @@ async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
     }
 }
 
-/// The GitHub projects of the bundled watch list (`ecowatch crawl --source github`).
-async fn crawl_github(ctx: &JobContext, failures: &mut Vec<String>) -> String {
-    use crate::source::github::{self, client::GitHubClient, client::GitHubConfig, watchlist};
-    let projects = match watchlist::load(None) {
+/// The GitHub projects of the bundled watch list and the source repositories of the packages in
+/// use (`ecowatch crawl --source github`).
+async fn crawl_github(
+    ctx: &JobContext,
+    http: &HttpClient,
+    dependencies: &[crate::dependency::Dependency],
+    failures: &mut Vec<String>,
+) -> String {
+    use crate::source::github::{
+        self, client::GitHubClient, client::GitHubConfig, discover, watchlist,
+    };
+    let watched = match watchlist::load(None) {
         Ok(projects) => projects,
         Err(err) => {
             failures.push(format!("github: {err}"));
             return "github: not crawled".into();
         }
     };
+    let projects =
+        match discover::projects_with_discovered(http, &ctx.store, watched, dependencies).await {
+            Ok(discovery) => {
+                if !discovery.errors.is_empty() {
+                    failures.push(format!("discover: {} errors", discovery.errors.len()));
+                }
+                discovery.projects
+            }
+            Err(err) => {
+                failures.push(format!("discover: {err}"));
+                return "github: not crawled".into();
+            }
+        };
     let client = GitHubConfig::from_env()
         .map_err(|e| e.to_string())
         .and_then(|config| {

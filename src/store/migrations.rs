@@ -58,6 +58,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0007_dashboard_issues.sql"),
         postgres: include_str!("../../migrations/postgres/0007_dashboard_issues.sql"),
     },
+    Step {
+        version: 8,
+        description: "package_repos",
+        sqlite: include_str!("../../migrations/sqlite/0008_package_repos.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_package_repos.sql"),
+    },
 ];
 
 /// The highest version this build carries.
