@@ -487,6 +487,24 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_file_is_valid_and_names_every_key() {
+        let text = include_str!("../../deploy/ecowatch.toml.example");
+        let file = Config::parse(text, Path::new("example")).unwrap();
+        let s = SourceSettings::resolve(&file, &|_| None).unwrap();
+        assert_eq!(
+            s.registry_url(Registry::PyPI).unwrap().as_str(),
+            "https://pypi.org/"
+        );
+        for key in UrlKey::ALL
+            .iter()
+            .map(|k| k.file_key())
+            .chain([TOKEN_ENV_KEY])
+        {
+            assert!(text.contains(&format!("{key} = ")), "{key} undocumented");
+        }
+    }
+
+    #[test]
     fn a_bad_environment_value_fails_only_its_source_and_names_the_variable() {
         let s = SourceSettings::resolve(
             &Config::default(),
