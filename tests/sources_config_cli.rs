@@ -190,10 +190,15 @@ impl Setup {
         self.dir.path().join("repo")
     }
 
-    /// Writes `ecowatch.toml` (outside the repository) and returns its path.
+    /// Writes `ecowatch.toml` (outside the repository, in the commands' working directory) and
+    /// returns its path.
     fn config(&self, text: &str) -> PathBuf {
-        let path = self.dir.path().join("ecowatch.toml");
-        std::fs::write(&path, text).expect("ecowatch.toml");
+        self.config_named("ecowatch.toml", text)
+    }
+
+    fn config_named(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("config file");
         path
     }
 
@@ -513,5 +518,93 @@ fn pypi_project_status_is_reported_and_withdrawn() {
             .iter()
             .any(|f| f["rule"].as_str().unwrap_or("").starts_with("pypi-")),
         "{findings:#?}"
+    );
+}
+
+/// `[sources]` naming every source's URL, all on `fake` (unknown paths answer 404 there).
+fn every_source_on(fake: &Fake) -> String {
+    let u = &fake.url;
+    format!(
+        "[sources]\ngithub-api-url = \"{u}/github\"\nosv-url = \"{u}/osv\"\n\
+         npm-registry-url = \"{u}/npm\"\npypi-url = \"{u}/pypi\"\ncrates-io-url = \"{u}/crates\"\n\
+         packagist-url = \"{u}/packagist\"\ngoproxy-url = \"{u}/go\"\n\
+         rubygems-url = \"{u}/rubygems\"\nendoflife-url = \"{u}/eol\"\n"
+    )
+}
+
+/// `scan --refresh --config FILE`: the child crawl reads the same file.
+#[test]
+fn scan_refresh_passes_its_config_to_the_crawl() {
+    let fake = Fake::start([npm_route("Prototype pollution: upgrade")].into());
+    let setup = Setup::new();
+    // Not ./ecowatch.toml: only the pass-through can bring it to the crawl.
+    let config = setup.config_named("sources.toml", &every_source_on(&fake));
+    let repo = setup.repo();
+    let out = setup.run(
+        &[
+            "scan",
+            path(&repo),
+            "--refresh",
+            "--config",
+            path(&config),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(fake.hits("/npm/lodash"), 1, "{}", text(&out));
+    assert!(fake.hits("/osv/v1/querybatch") >= 1, "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("scan JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(finding(findings, "npm-deprecated:lodash@4.17.20").is_some());
+}
+
+/// `serve --config FILE`: the crawl schedule asks the registries the file names.
+#[test]
+fn serve_crawls_the_sources_its_config_names() {
+    let fake = Fake::start([npm_route("Prototype pollution: upgrade")].into());
+    let setup = Setup::new();
+    let repo = setup.repo();
+    let out = setup.run(&["watch", "add", path(&repo)], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let config = setup.config(&format!(
+        "[schedule]\ncrawl = \"* * * * * *\"\nrescan = \"off\"\nrelay = \"off\"\n\
+         digest = \"off\"\njitter-secs = 0\n\n[serve]\nlisten = \"127.0.0.1:0\"\ngrace-secs = 0\n\n{}",
+        every_source_on(&fake)
+    ));
+    let log = setup.dir.path().join("serve.log");
+    let log_file = std::fs::File::create(&log).expect("log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecowatch"));
+    command
+        .current_dir(setup.dir.path())
+        .args(["serve", "--config", path(&config), "--db"])
+        .arg(setup.dir.path().join("ecowatch.db"))
+        .env("ECOWATCH_HTTP_TIMEOUT_MS", "2000")
+        .env("ECOWATCH_HTTP_MAX_ATTEMPTS", "1")
+        .stdout(log_file.try_clone().expect("log"))
+        .stderr(log_file);
+    for var in SOURCE_VARS {
+        command.env_remove(var);
+    }
+    let mut child = command.spawn().expect("serve starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while fake.hits("/npm/lodash") == 0 && std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "serve exited with {status:?}:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        fake.hits("/npm/lodash") >= 1,
+        "the crawl schedule never asked the configured registry:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
     );
 }
