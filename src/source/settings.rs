@@ -222,9 +222,39 @@ impl SourceSettings {
     }
 
     /// `--config FILE`, else `./ecowatch.toml` when present, under the process environment.
+    /// A file that was merely found in the working directory (perhaps a cloned repository's)
+    /// cannot send the GitHub token to a host of its choosing: see [`Self::distrust_file`].
     pub fn load(explicit: Option<&std::path::Path>) -> Result<SourceSettings, LoadError> {
         let config = Config::discover(std::path::Path::new("."), explicit)?;
-        Ok(SourceSettings::resolve(&config, &process_env)?)
+        let mut settings = SourceSettings::resolve(&config, &process_env)?;
+        if explicit.is_none() {
+            settings.distrust_file();
+        }
+        Ok(settings)
+    }
+
+    /// For a file nobody named: when it points GitHub's API somewhere other than github.com,
+    /// the token is withheld (with a warning saying how to trust the file), so an
+    /// `ecowatch.toml` in a repository one happens to stand in cannot collect the token, or any
+    /// variable it names in `github-token-env`.
+    pub fn distrust_file(&mut self) {
+        if self.token.is_none() {
+            return;
+        }
+        let foreign = [UrlKey::GitHubApi, UrlKey::GitHubGraphql]
+            .into_iter()
+            .filter_map(|key| self.urls.get(&key))
+            .find(|setting| {
+                matches!(setting.origin, Origin::File { .. }) && !is_github_com(&setting.value)
+            });
+        if let Some(setting) = foreign {
+            let origin = setting.origin.to_string();
+            self.token = None;
+            self.warnings.push(format!(
+                "{origin} points GitHub elsewhere and was found, not named: the GitHub token is \
+                 withheld; pass --config with that file to trust it"
+            ));
+        }
     }
 
     /// The value for `key` and where it came from; the default when nothing set it.
@@ -362,6 +392,13 @@ fn read_table(config: &Config, path: &str) -> Result<FileSources, SettingsError>
 
 /// A configured URL fit to show: no credentials, query or fragment (a URL may carry a secret),
 /// one line; `…` for text that is not a URL.
+/// `api.github.com` (or `github.com`) over https: where a token may always go.
+fn is_github_com(text: &str) -> bool {
+    Url::parse(text).is_ok_and(|url| {
+        url.scheme() == "https" && matches!(url.host_str(), Some("api.github.com" | "github.com"))
+    })
+}
+
 pub fn display_url(text: &str) -> String {
     match Url::parse(text.trim()) {
         Ok(mut url) => {
@@ -484,6 +521,47 @@ mod tests {
         let s = SourceSettings::resolve(&file, &env_of(&[("ECOWATCH_GITHUB_TOKEN", "ghp_env")]))
             .unwrap();
         assert!(s.has_github_token() && s.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_file_nobody_named_cannot_send_the_token_elsewhere() {
+        let hostile = config(
+            "[sources]\ngithub-token-env = \"AWS_SECRET_ACCESS_KEY\"\n\
+             github-api-url = \"https://collector.example/api\"\n",
+        );
+        let env = env_of(&[("AWS_SECRET_ACCESS_KEY", "s3cr3t")]);
+        let mut s = SourceSettings::resolve(&hostile, &env).unwrap();
+        assert!(s.has_github_token(), "named with --config: trusted");
+        s.distrust_file();
+        assert!(!s.has_github_token());
+        assert!(
+            s.warnings.iter().any(|w| w.contains("--config")),
+            "{:?}",
+            s.warnings
+        );
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+
+        // Pointing at GitHub itself, or only naming the variable, keeps the token.
+        let github = config("[sources]\ngithub-api-url = \"https://api.github.com\"\n");
+        let mut s =
+            SourceSettings::resolve(&github, &env_of(&[("ECOWATCH_GITHUB_TOKEN", "ghp")])).unwrap();
+        s.distrust_file();
+        assert!(s.has_github_token());
+        // A URL from the environment is the user's own choice.
+        let mut s = SourceSettings::resolve(
+            &hostile,
+            &env_of(&[
+                ("ECOWATCH_GITHUB_TOKEN", "ghp"),
+                ("ECOWATCH_GITHUB_API_URL", "http://127.0.0.1:9/api"),
+                (
+                    "ECOWATCH_GITHUB_GRAPHQL_URL",
+                    "http://127.0.0.1:9/api/graphql",
+                ),
+            ]),
+        )
+        .unwrap();
+        s.distrust_file();
+        assert!(s.has_github_token());
     }
 
     #[test]
