@@ -5,8 +5,9 @@
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::dependency::Dependency;
 use crate::http::{HttpClient, HttpConfig};
-use crate::source::github::client::{GitHubClient, GitHubConfig};
+use crate::source::github::client::GitHubClient;
 use crate::source::github::{self, GitHubProgress, GitHubReport, discover, watchlist};
+use crate::source::settings::{SourceSettings, process_env};
 use crate::store::{Store, StoreConfig};
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
@@ -17,15 +18,18 @@ pub fn run(
     db: Option<&Path>,
     for_paths: &[PathBuf],
     tenant: &str,
+    settings: &SourceSettings,
 ) -> anyhow::Result<u8> {
     let watched = watchlist::load(feeds)?;
-    let github_config = GitHubConfig::from_env()?;
+    let github_config = settings.github_config(&process_env)?;
     let http_config = HttpConfig::from_env()?;
     let store_config = StoreConfig::from_env(db)?;
-    if !github_config.has_token() {
+    if !github_config.has_token() && settings.warnings.is_empty() {
         eprintln!(
-            "warning: {} is not set; GitHub allows 60 requests an hour without a token",
-            github::client::ENV_TOKEN
+            "warning: no GitHub token ({} or [sources] {} in ecowatch.toml); GitHub allows \
+             60 requests an hour without one",
+            github::client::ENV_TOKEN,
+            crate::source::settings::TOKEN_ENV_KEY
         );
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -38,9 +42,10 @@ pub fn run(
             .await
             .with_context(|| format!("cannot open {}", store_config.describe()))?;
         let dependencies = dependencies_for(&store, for_paths, tenant).await?;
-        let discovery = discover::projects_with_discovered(&http, &store, watched, &dependencies)
-            .await
-            .context("cannot read or record the packages' repositories")?;
+        let discovery =
+            discover::projects_with_discovered(&http, &store, settings, watched, &dependencies)
+                .await
+                .context("cannot read or record the packages' repositories")?;
         print_discovery(&discovery)?;
         let projects = discovery.projects;
         let client = GitHubClient::new(http, store.clone(), github_config)?;

@@ -8,6 +8,7 @@ use crate::notify::relay::{self, Channels, EmailChannel, RelaySettings};
 use crate::notify::smtp::{Mailer, SendError};
 use crate::notify::webhook::WebhookSender;
 use crate::source::osv;
+use crate::source::settings::{SourceSettings, UrlKey};
 use crate::store::{Store, Tenant};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -50,6 +51,8 @@ pub struct JobContext {
     pub email: Option<EmailSettings>,
     /// `[notify] send-empty-digest`: send a digest even when nothing is new.
     pub send_empty_digest: bool,
+    /// Base URLs and the GitHub token (`[sources]` under the environment), resolved once.
+    pub sources: SourceSettings,
 }
 
 impl JobContext {
@@ -64,6 +67,7 @@ impl JobContext {
             test_delay,
             email,
             send_empty_digest: false,
+            sources: SourceSettings::from_env(),
         }
     }
 
@@ -100,8 +104,10 @@ pub async fn run(job: Job, ctx: &JobContext) -> Result<String, JobError> {
 /// Every source for the packages of every watched repository (`ecowatch crawl`): OSV, the
 /// registries, endoflife.date, then the GitHub projects of the watch list.
 async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
-    let url = std::env::var(osv::ENV_OSV_URL).unwrap_or_else(|_| osv::DEFAULT_OSV_URL.into());
-    let base = osv::base_url(&url).map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
+    let base = ctx
+        .sources
+        .base_url(UrlKey::Osv)
+        .map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
     let http_config = HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?;
     let http = HttpClient::new(http_config).map_err(|e| JobError::new(e.to_string()))?;
     let mut paths = Vec::new();
@@ -161,6 +167,7 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
             &ctx.store,
             source,
             &dependencies,
+            &ctx.sources,
             &|_| {},
         )
         .await
@@ -230,9 +237,7 @@ async fn crawl_github(
     dependencies: &[crate::dependency::Dependency],
     failures: &mut Vec<String>,
 ) -> String {
-    use crate::source::github::{
-        self, client::GitHubClient, client::GitHubConfig, discover, watchlist,
-    };
+    use crate::source::github::{self, client::GitHubClient, discover, watchlist};
     let watched = match watchlist::load(None) {
         Ok(projects) => projects,
         Err(err) => {
@@ -240,20 +245,29 @@ async fn crawl_github(
             return "github: not crawled".into();
         }
     };
-    let projects =
-        match discover::projects_with_discovered(http, &ctx.store, watched, dependencies).await {
-            Ok(discovery) => {
-                if !discovery.errors.is_empty() {
-                    failures.push(format!("discover: {} errors", discovery.errors.len()));
-                }
-                discovery.projects
+    let projects = match discover::projects_with_discovered(
+        http,
+        &ctx.store,
+        &ctx.sources,
+        watched,
+        dependencies,
+    )
+    .await
+    {
+        Ok(discovery) => {
+            if !discovery.errors.is_empty() {
+                failures.push(format!("discover: {} errors", discovery.errors.len()));
             }
-            Err(err) => {
-                failures.push(format!("discover: {err}"));
-                return "github: not crawled".into();
-            }
-        };
-    let client = GitHubConfig::from_env()
+            discovery.projects
+        }
+        Err(err) => {
+            failures.push(format!("discover: {err}"));
+            return "github: not crawled".into();
+        }
+    };
+    let client = ctx
+        .sources
+        .github_config(&crate::source::settings::process_env)
         .map_err(|e| e.to_string())
         .and_then(|config| {
             let http = HttpClient::new(HttpConfig::from_env().map_err(|e| e.to_string())?)

@@ -12,6 +12,7 @@ use crate::source::registry::crates::{MIN_INTERVAL, Pacer, is_crates_io};
 use crate::source::registry::{
     self, FetchError, Registry, get_or_missing, join, npm::path_segment, plausible_name,
 };
+use crate::source::settings::SourceSettings;
 use crate::store::{PackageRepo, Store, StoreError};
 use chrono::{TimeDelta, Utc};
 use reqwest::Url;
@@ -37,11 +38,12 @@ pub struct Discovery {
 }
 
 /// `watched` plus the source repositories of the npm, PyPI and crates.io packages among
-/// `dependencies`. A registry that fails for a package is reported and its older answer, if any,
-/// still used. Fails only when the store does.
+/// `dependencies`, each registry asked at its base URL in `settings`. A registry that fails for
+/// a package is reported and its older answer, if any, still used. Fails only when the store does.
 pub async fn projects_with_discovered(
     http: &HttpClient,
     store: &Store,
+    settings: &SourceSettings,
     watched: Vec<WatchedProject>,
     dependencies: &[Dependency],
 ) -> Result<Discovery, StoreError> {
@@ -55,7 +57,7 @@ pub async fn projects_with_discovered(
         if packages.is_empty() {
             continue;
         }
-        let base = match registry.base_url_from_env() {
+        let base = match settings.registry_url(registry) {
             Ok(base) => base,
             Err(err) => {
                 push_error(
