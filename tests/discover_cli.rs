@@ -208,6 +208,18 @@ fn fake_world() -> Fake {
         .to_string(),
     );
     fake.route(
+        "/npm/evil-c/latest",
+        json!({"name": "evil-c", "version": "1.0.0", "repository": "git+https://github.com/../../x"})
+            .to_string(),
+    );
+    fake.route(
+        "/npm/evil-d/latest",
+        json!({"name": "evil-d", "version": "1.0.0",
+        "repository": {"type": "git", "url": "javascript:alert(1)//github.com/evil/d"},
+        "homepage": "https://gitlab.com/evil/d"})
+        .to_string(),
+    );
+    fake.route(
         "/npm/junk/latest",
         json!({"name": "junk", "version": "1.0.0", "repository": [1, {"url": 2}]}).to_string(),
     );
@@ -261,12 +273,12 @@ fn fake_world() -> Fake {
     fake.route(
         "/github/repos/fancy-org/fancylib/contents/",
         json!([
-        {"name": "CHANGELOG.md", "path": "CHANGELOG.md", "type": "file"},
-        {"name": "NEWS", "path": "NEWS", "type": "file"}])
+        {"name": "CHANGES.md", "path": "CHANGES.md", "type": "file"},
+        {"name": "NEWS.pdf", "path": "NEWS.pdf", "type": "file"}])
         .to_string(),
     );
     fake.route(
-        "/github/repos/fancy-org/fancylib/contents/CHANGELOG.md",
+        "/github/repos/fancy-org/fancylib/contents/CHANGES.md",
         FANCY_CHANGELOG,
     );
     // tiny/tinycrate keeps its changelog in docs/.
@@ -298,7 +310,7 @@ fn repository(root: &Path) -> PathBuf {
     fs::write(
         dir.join("package.json"),
         json!({"name": "app", "version": "1.0.0", "dependencies": {
-        "@acme/widgets": "2.1.0", "gl-lib": "1.0.0", "evil-a": "1.0.0", "evil-b": "1.0.0",
+        "@acme/widgets": "2.1.0", "gl-lib": "1.0.0", "evil-a": "1.0.0", "evil-b": "1.0.0", "evil-c": "1.0.0", "evil-d": "1.0.0",
         "junk": "1.0.0", "ghost": "1.0.0"}})
         .to_string(),
     )
@@ -326,16 +338,49 @@ fn repository(root: &Path) -> PathBuf {
 struct Setup {
     dir: tempfile::TempDir,
     repo: PathBuf,
+    /// An ecowatch.toml passed to `crawl --config` naming the npm registry in `[sources]`
+    /// (the environment then names none).
+    config: Option<PathBuf>,
 }
 
 impl Setup {
     fn new() -> Setup {
         let dir = tempfile::tempdir().expect("tempdir");
         let feeds = dir.path().join("feeds");
-        fs::create_dir_all(&feeds).expect("feeds dir");
+        // An empty rules/ keeps watch.toml out of the rules `scan` loads.
+        fs::create_dir_all(feeds.join("rules")).expect("feeds dir");
         fs::write(feeds.join("watch.toml"), "# nothing watched by name\n").expect("watch.toml");
         let repo = repository(dir.path());
-        Setup { dir, repo }
+        Setup {
+            dir,
+            repo,
+            config: None,
+        }
+    }
+
+    /// A repository using only `packages` (npm), the npm registry named in ecowatch.toml.
+    fn npm_only(fake: &Fake, packages: &[&str]) -> Setup {
+        let mut setup = Setup::new();
+        let repo = setup.path("npm-app");
+        fs::create_dir_all(&repo).expect("mkdir");
+        let deps: serde_json::Map<String, Value> = packages
+            .iter()
+            .map(|p| (p.to_string(), json!("1.0.0")))
+            .collect();
+        fs::write(
+            repo.join("package.json"),
+            json!({"name": "npm-app", "version": "1.0.0", "dependencies": deps}).to_string(),
+        )
+        .expect("write");
+        let config = setup.path("ecowatch.toml");
+        fs::write(
+            &config,
+            format!("[sources]\nnpm-registry-url = \"{}/npm\"\n", fake.url),
+        )
+        .expect("write");
+        setup.repo = repo;
+        setup.config = Some(config);
+        setup
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -353,7 +398,16 @@ impl Setup {
             .env_remove("XDG_DATA_HOME")
             .env_remove("ECOWATCH_DATABASE_URL")
             .env_remove("ECOWATCH_DB")
-            .env("ECOWATCH_NPM_REGISTRY_URL", format!("{}/npm", fake.url))
+            .envs(
+                self.config
+                    .is_none()
+                    .then(|| ("ECOWATCH_NPM_REGISTRY_URL", format!("{}/npm", fake.url))),
+            )
+            .env_remove(if self.config.is_some() {
+                "ECOWATCH_NPM_REGISTRY_URL"
+            } else {
+                "ECOWATCH_UNUSED"
+            })
             .env("ECOWATCH_PYPI_URL", format!("{}/pypi", fake.url))
             .env("ECOWATCH_CRATES_IO_URL", format!("{}/crates", fake.url))
             .env("ECOWATCH_GITHUB_API_URL", format!("{}/github", fake.url))
@@ -367,16 +421,17 @@ impl Setup {
     }
 
     fn crawl(&self, fake: &Fake) -> (String, String) {
-        let out = self.ecowatch(
-            fake,
-            &[
-                "crawl",
-                "--source",
-                "github",
-                "--for",
-                self.repo.to_str().expect("utf-8"),
-            ],
-        );
+        let mut args = vec![
+            "crawl",
+            "--source",
+            "github",
+            "--for",
+            self.repo.to_str().expect("utf-8"),
+        ];
+        if let Some(config) = &self.config {
+            args.extend(["--config", config.to_str().expect("utf-8")]);
+        }
+        let out = self.ecowatch(fake, &args);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
@@ -447,7 +502,7 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
     let setup = Setup::new();
     let (stdout, _) = setup.crawl(&fake);
     assert!(
-        stdout.contains("discover: 9 packages, 9 registry requests, 3 projects, 0 errors"),
+        stdout.contains("discover: 11 packages, 11 registry requests, 3 projects, 0 errors"),
         "{stdout}"
     );
     assert!(stdout.contains("github: 3 projects"), "{stdout}");
@@ -484,7 +539,7 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
     assert!(
         cites(
             &fancy,
-            "https://github.com/fancy-org/fancylib/blob/HEAD/CHANGELOG.md",
+            "https://github.com/fancy-org/fancylib/blob/HEAD/CHANGES.md",
             "fancylib.old_connect"
         ),
         "{fancy:#?}"
@@ -529,7 +584,7 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
     assert_eq!(derived[0]["locations"][0]["line"], 3);
     assert_eq!(
         derived[0]["references"][0],
-        "https://github.com/fancy-org/fancylib/blob/HEAD/CHANGELOG.md"
+        "https://github.com/fancy-org/fancylib/blob/HEAD/CHANGES.md"
     );
 
     // Second crawl: no registry is asked again within the week, and GitHub answers only 304s
@@ -537,7 +592,7 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
     fake.with(|s| s.seen.clear());
     let (stdout, _) = setup.crawl(&fake);
     assert!(
-        stdout.contains("discover: 9 packages, 0 registry requests, 3 projects, 0 errors"),
+        stdout.contains("discover: 11 packages, 0 registry requests, 3 projects, 0 errors"),
         "{stdout}"
     );
     let seen = fake.seen();
@@ -556,4 +611,153 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
     );
     let graphql = seen.iter().filter(|(m, _, _)| m == "POST").count();
     assert_eq!(graphql, 1, "one batched discussions probe: {seen:?}");
+}
+
+/// Runs `f` against the crawl's store.
+fn with_store<R>(db: &Path, f: impl AsyncFnOnce(&ecowatch::store::Store) -> R) -> R {
+    let db = db.to_path_buf();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async move {
+            let store = ecowatch::store::Store::open_sqlite(&db, false)
+                .await
+                .expect("open store");
+            let out = f(&store).await;
+            store.close().await;
+            out
+        })
+}
+
+#[test]
+fn first_crawl_reads_release_pages_up_to_the_cap_and_stale_repositories_are_asked_again() {
+    let fake = Fake::start();
+    let url = fake.url.clone();
+    fake.route(
+        "/npm/pager/latest",
+        json!({"name": "pager", "version": "1.0.0", "repository": "github:Big/Pager"}).to_string(),
+    );
+    // Twelve pages of releases, chained by `Link: rel="next"`; the repository has no listing (404).
+    fake.with(|s| {
+        for page in 1..=12 {
+            let path = if page == 1 {
+                "/github/repos/big/pager/releases?per_page=100".to_string()
+            } else {
+                format!("/github/repositories/9/releases?per_page=100&page={page}")
+            };
+            let next = (page < 12).then(|| {
+                format!(
+                    "<{url}/github/repositories/9/releases?per_page=100&page={}>; rel=\"next\", \
+                     <{url}/github/repositories/9/releases?per_page=100&page=12>; rel=\"last\"",
+                    page + 1
+                )
+            });
+            let tag = format!("v{page}.0.0");
+            let body = json!([{"tag_name": tag, "name": tag, "draft": false, "prerelease": false,
+                "body": format!("### Deprecated\n* `pager.oldCall{page}()` is deprecated, use `pager.newCall{page}()` instead\n"),
+                "html_url": format!("https://github.com/big/pager/releases/tag/{tag}"),
+                "published_at": "2025-01-01T00:00:00Z"}]);
+            s.routes.insert(path, (body.to_string(), next));
+        }
+    });
+    let setup = Setup::npm_only(&fake, &["pager"]);
+    let (stdout, _) = setup.crawl(&fake);
+    assert!(
+        stdout.contains("discover: 1 packages, 1 registry requests, 1 projects, 0 errors"),
+        "the npm registry named in ecowatch.toml was asked: {stdout}"
+    );
+    let seen = fake.seen();
+    let asked = |page: usize| {
+        seen.iter().any(|(_, p, _)| {
+            p == &format!("/github/repositories/9/releases?per_page=100&page={page}")
+        })
+    };
+    for page in 2..=10 {
+        assert!(asked(page), "page {page} was read: {seen:?}");
+    }
+    assert!(!asked(11) && !asked(12), "ten pages at most: {seen:?}");
+    let db = setup.path("ecowatch.db");
+    let pager = notices(&db, ecowatch::Ecosystem::Npm, "pager");
+    assert!(cites(
+        &pager,
+        "https://github.com/big/pager/releases/tag/v10.0.0",
+        "pager.oldCall10"
+    ));
+    assert!(!cites(
+        &pager,
+        "https://github.com/big/pager/releases/tag/v11.0.0",
+        "pager.oldCall11"
+    ));
+
+    // A week later the registry is asked again, once; releases stay one conditional request.
+    with_store(&db, async |store| {
+        let known = store
+            .get_package_repo("npm", "pager")
+            .await
+            .expect("read")
+            .expect("remembered");
+        assert_eq!(known.github.as_deref(), Some("big/pager"));
+        let stale = ecowatch::store::PackageRepo {
+            github: known.github,
+            discovered_at: known.discovered_at - chrono::TimeDelta::days(8),
+        };
+        store
+            .put_package_repo("npm", "pager", &stale)
+            .await
+            .expect("write");
+    });
+    fake.with(|s| s.seen.clear());
+    let (stdout, _) = setup.crawl(&fake);
+    assert!(
+        stdout.contains("discover: 1 packages, 1 registry requests, 1 projects, 0 errors"),
+        "{stdout}"
+    );
+    let seen = fake.seen();
+    let registry: Vec<_> = seen
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/npm/"))
+        .collect();
+    assert_eq!(registry.len(), 1, "{seen:?}");
+    assert!(
+        !seen.iter().any(|(_, p, _)| p.contains("&page=")),
+        "older pages are read on the first crawl only: {seen:?}"
+    );
+}
+
+#[test]
+fn a_registry_that_fails_is_reported_and_the_rest_still_crawled() {
+    let fake = Fake::start();
+    fake.route(
+        "/npm/good/latest",
+        json!({"name": "good", "version": "1.0.0", "repository": "https://github.com/good/good"})
+            .to_string(),
+    );
+    fake.route("/npm/broken/latest", "{\"name\": \"broken\", \"repos");
+    fake.route("/github/repos/good/good/releases?per_page=100", "[]");
+    let setup = Setup::npm_only(&fake, &["good", "broken"]);
+    let mut args = vec![
+        "crawl",
+        "--source",
+        "github",
+        "--for",
+        setup.repo.to_str().expect("utf-8"),
+    ];
+    let config = setup.config.clone().expect("config");
+    args.extend(["--config", config.to_str().expect("utf-8")]);
+    let out = setup.ecowatch(&fake, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("discover: 2 packages, 2 registry requests, 1 projects, 1 errors"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("error: discover: npm broken"), "{stderr}");
+    assert!(
+        fake.seen()
+            .iter()
+            .any(|(_, p, _)| p == "/github/repos/good/good/releases?per_page=100"),
+        "the package that answered is still crawled"
+    );
 }
