@@ -98,8 +98,12 @@ async fn dependencies_for(
     super::crawl::dependencies_of(&paths)
 }
 
-/// One line: packages, registry requests, projects in the crawl.
+/// One line: packages, registry requests, projects in the crawl (nothing when no package was
+/// in use, as for a crawl of the watch list alone).
 fn print_discovery(discovery: &discover::Discovery) -> anyhow::Result<()> {
+    if discovery.packages == 0 && discovery.errors.is_empty() {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
