@@ -1,6 +1,7 @@
 //! `ecowatch crawl --source github --for REPO` finding the source repositories of the packages
 //! a repository uses, driven as a user runs it: the built binary against one loopback server
-//! that answers like npm (`/{name}/latest`), PyPI's JSON API, crates.io and GitHub (REST with
+//! that answers like npm (`/{name}/latest`), PyPI's JSON API, crates.io, Packagist (`/p2/`),
+//! RubyGems (`/api/v1/gems/`) and GitHub (REST with
 //! ETags, 304s and `Link` pagination; GraphQL discussions), with metadata in the spellings
 //! real packages use, and hostile or useless metadata beside it.
 
@@ -185,7 +186,16 @@ fn release(tag: &str, body: &str) -> Value {
            "published_at": "2025-01-01T00:00:00Z"})
 }
 
-/// npm, PyPI and crates.io metadata in the spellings packages use, and the GitHub they point at.
+/// A release whose notes deprecate `old` in favour of `new`, published in `slug`.
+fn release_in(slug: &str, tag: &str, old: &str, new: &str) -> Value {
+    json!({"tag_name": tag, "name": tag, "draft": false, "prerelease": false,
+           "body": format!("### Deprecated\n* `{old}` is deprecated, use `{new}` instead\n"),
+           "html_url": format!("https://github.com/{slug}/releases/tag/{tag}"),
+           "published_at": "2025-01-01T00:00:00Z"})
+}
+
+/// npm, PyPI, crates.io, Packagist and RubyGems metadata in the spellings packages use, and the
+/// GitHub they point at (Go module paths name theirs without a registry).
 fn fake_world() -> Fake {
     let fake = Fake::start();
     let url = fake.url.clone();
@@ -236,6 +246,48 @@ fn fake_world() -> Fake {
         "repository": "https://github.com/tiny/tinycrate.git"}, "versions": []})
         .to_string(),
     );
+    // Packagist: Composer 2 metadata, newest version first, its source a `.git` URL.
+    fake.route(
+        "/packagist/p2/acme/mailer.json",
+        json!({"packages": {"acme/mailer": [
+            {"name": "acme/mailer", "version": "v3.0.0", "version_normalized": "3.0.0.0",
+             "source": {"type": "git", "url": "https://github.com/Acme-PHP/Mailer.git", "reference": "0123abcd"},
+             "support": {"issues": "https://github.com/acme-php/mailer/issues"}},
+            {"version": "v2.0.0", "version_normalized": "2.0.0.0",
+             "source": {"type": "git", "url": "https://github.com/evil/elsewhere.git", "reference": "4567"}}
+        ]}, "minified": "composer/2.0"})
+        .to_string(),
+    );
+    // RubyGems: a `source_code_uri` on GitHub; another gem's on GitLab with a non-GitHub homepage.
+    fake.route(
+        "/rubygems/api/v1/gems/sparkle.json",
+        json!({"name": "sparkle", "version": "1.4.0",
+            "homepage_uri": "https://sparkle.example",
+            "source_code_uri": "https://github.com/sparkle-rb/sparkle/tree/v1.4.0"})
+        .to_string(),
+    );
+    fake.route(
+        "/rubygems/api/v1/gems/glgem.json",
+        json!({"name": "glgem", "version": "0.9.0",
+            "homepage_uri": "https://glgem.example",
+            "source_code_uri": "https://gitlab.com/someone/glgem"})
+        .to_string(),
+    );
+    // Their projects (and the Go module's): one release each, and a listing without a changelog.
+    for (slug, old, new) in [
+        ("acme/gomod", "gomod.OldDial", "gomod.Dial"),
+        ("acme-php/mailer", "Mailer::oldSend", "Mailer::send"),
+        ("sparkle-rb/sparkle", "Sparkle.old_shine", "Sparkle.shine"),
+    ] {
+        fake.route(
+            &format!("/github/repos/{slug}/releases?per_page=100"),
+            json!([release_in(slug, "v9.0.0", old, new)]).to_string(),
+        );
+        fake.route(
+            &format!("/github/repos/{slug}/contents/"),
+            json!([{"name": "README.md", "path": "README.md", "type": "file"}]).to_string(),
+        );
+    }
 
     // GitHub: acme/widgets has two pages of releases and a HISTORY.rst.
     fake.with(|s| {
@@ -322,6 +374,27 @@ fn repository(root: &Path) -> PathBuf {
     .expect("write");
     fs::write(dir.join("Cargo.toml"), "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntinycrate = \"0.3\"\n").expect("write");
     fs::write(dir.join("Cargo.lock"), "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"tinycrate\",\n]\n\n[[package]]\nname = \"tinycrate\"\nversion = \"0.3.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"0000000000000000000000000000000000000000000000000000000000000000\"\n").expect("write");
+    // Go: a major-version module on GitHub and a vanity path (never resolved).
+    fs::write(
+        dir.join("go.mod"),
+        "module example.com/app\n\ngo 1.22\n\nrequire (\n\tgithub.com/acme/gomod/v2 v2.3.0\n\tgo.acme.dev/vanity v1.0.0\n)\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.join("composer.json"),
+        json!({"require": {"acme/mailer": "^3.0"}}).to_string(),
+    )
+    .expect("write");
+    fs::write(
+        dir.join("Gemfile"),
+        "source \"https://rubygems.org\"\ngem \"sparkle\"\ngem \"glgem\"\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.join("Gemfile.lock"),
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    glgem (0.9.0)\n    sparkle (1.4.0)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  glgem\n  sparkle\n\nBUNDLED WITH\n   2.4.10\n",
+    )
+    .expect("write");
     fs::write(
         dir.join("app.py"),
         "import fancylib\n\nclient = fancylib.old_connect(\"db\")\n",
@@ -410,6 +483,9 @@ impl Setup {
             })
             .env("ECOWATCH_PYPI_URL", format!("{}/pypi", fake.url))
             .env("ECOWATCH_CRATES_IO_URL", format!("{}/crates", fake.url))
+            .env("ECOWATCH_PACKAGIST_URL", format!("{}/packagist", fake.url))
+            .env("ECOWATCH_RUBYGEMS_URL", format!("{}/rubygems", fake.url))
+            .env("ECOWATCH_GOPROXY_URL", format!("{}/goproxy", fake.url))
             .env("ECOWATCH_GITHUB_API_URL", format!("{}/github", fake.url))
             .env_remove("ECOWATCH_GITHUB_GRAPHQL_URL")
             .env("ECOWATCH_GITHUB_TOKEN", "ghp_test_discover_secret")
@@ -502,10 +578,10 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
     let setup = Setup::new();
     let (stdout, _) = setup.crawl(&fake);
     assert!(
-        stdout.contains("discover: 11 packages, 11 registry requests, 3 projects, 0 errors"),
+        stdout.contains("discover: 16 packages, 14 registry requests, 6 projects, 0 errors"),
         "{stdout}"
     );
-    assert!(stdout.contains("github: 3 projects"), "{stdout}");
+    assert!(stdout.contains("github: 6 projects"), "{stdout}");
     let seen = fake.seen();
     let paths: Vec<&str> = seen.iter().map(|(_, p, _)| p.as_str()).collect();
     // Hostile, foreign and useless metadata named no project: nothing asked of GitHub for it.
@@ -515,7 +591,10 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
                 [
                     "/github/repos/acme/widgets/",
                     "/github/repos/fancy-org/fancylib/",
-                    "/github/repos/tiny/tinycrate/"
+                    "/github/repos/tiny/tinycrate/",
+                    "/github/repos/acme/gomod/",
+                    "/github/repos/acme-php/mailer/",
+                    "/github/repos/sparkle-rb/sparkle/",
                 ]
                 .iter()
                 .any(|p| path.starts_with(p)),
@@ -524,6 +603,20 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
         }
     }
     assert!(paths.contains(&"/npm/ghost/latest"), "{paths:?}");
+    for asked in [
+        "/packagist/p2/acme/mailer.json",
+        "/rubygems/api/v1/gems/sparkle.json",
+        "/rubygems/api/v1/gems/glgem.json",
+    ] {
+        assert!(paths.contains(&asked), "{asked}: {paths:?}");
+    }
+    // A Go module path names its repository itself: no proxy request, no `?go-get=1` page.
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with("/goproxy") || p.contains("go-get") || p.contains("vanity")),
+        "{paths:?}"
+    );
     // The first crawl read the second page of releases; the foreign `Link` was not followed.
     assert!(
         paths.contains(&"/github/repositories/7/releases?per_page=100&page=2"),
@@ -570,6 +663,31 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
         ),
         "{tiny:#?}"
     );
+    for (ecosystem, package, release) in [
+        (
+            ecowatch::Ecosystem::Go,
+            "github.com/acme/gomod/v2",
+            "https://github.com/acme/gomod/releases/tag/v9.0.0",
+        ),
+        (
+            ecowatch::Ecosystem::Packagist,
+            "acme/mailer",
+            "https://github.com/acme-php/mailer/releases/tag/v9.0.0",
+        ),
+        (
+            ecowatch::Ecosystem::RubyGems,
+            "sparkle",
+            "https://github.com/sparkle-rb/sparkle/releases/tag/v9.0.0",
+        ),
+    ] {
+        let found = notices(&db, ecosystem, package);
+        assert!(
+            found
+                .iter()
+                .any(|n| n.references.to_string().contains(release)),
+            "{package}: {found:#?}"
+        );
+    }
 
     // The scan reports the identifier where the package is imported, citing the changelog.
     let report = setup.scan(&fake);
@@ -592,7 +710,7 @@ fn packages_in_use_lead_to_their_repositories_changelogs_and_releases() {
     fake.with(|s| s.seen.clear());
     let (stdout, _) = setup.crawl(&fake);
     assert!(
-        stdout.contains("discover: 11 packages, 0 registry requests, 3 projects, 0 errors"),
+        stdout.contains("discover: 16 packages, 0 registry requests, 6 projects, 0 errors"),
         "{stdout}"
     );
     let seen = fake.seen();

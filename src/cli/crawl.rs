@@ -17,8 +17,8 @@ use std::path::PathBuf;
 /// Crawl a source of knowledge into the store.
 ///
 /// `--source github` follows the projects of feeds/watch.toml (or --feeds DIR/watch.toml) and
-/// the GitHub repositories npm, PyPI and crates.io name for the packages in use (asked again
-/// after a week): their Discussions (GraphQL), Releases and changelog files (conditional REST
+/// the GitHub repositories npm, PyPI, crates.io, Packagist and RubyGems name for the packages
+/// in use (asked again after a week), and those of Go modules under github.com/: their Discussions (GraphQL), Releases and changelog files (conditional REST
 /// requests, so unchanged ones cost no rate limit; a project without `changelog =` gets the
 /// CHANGELOG*, HISTORY*, NEWS* or CHANGES* file of its root listing, or docs/changelog*),
 /// turned into deprecation and announcement notices about the packages each project publishes. ECOWATCH_GITHUB_TOKEN, ECOWATCH_GITHUB_API_URL,

@@ -1,14 +1,17 @@
 //! The GitHub projects of the packages in use: each package's source repository, read from its
-//! registry's metadata (npm's `repository`, PyPI's `project_urls`, crates.io's `repository`) and
-//! remembered in the store for [`MAX_AGE`], so a daily crawl does not ask every registry again.
-//! The crawl's project list is the watch list's projects and these, merged by repository.
+//! registry's metadata (npm's `repository`, PyPI's `project_urls`, crates.io's `repository`,
+//! Packagist's `source`, RubyGems' `source_code_uri`) and remembered in the store for
+//! [`MAX_AGE`], so a daily crawl does not ask every registry again. A Go module path under
+//! `github.com/` names its repository itself, so Go costs no request; other Go hosts (vanity
+//! paths, `golang.org/x`, `gopkg.in`) are skipped rather than resolved through `?go-get=1`
+//! pages. The crawl's project list is the watch list's projects and these, merged by repository.
 
 use super::repo_url::github_slug;
 use super::watchlist::WatchedProject;
 use crate::dependency::Dependency;
 use crate::ecosystem::Ecosystem;
 use crate::http::{HttpClient, decode};
-use crate::source::registry::crates::{MIN_INTERVAL, Pacer, is_crates_io};
+use crate::source::registry::crates::{self, Pacer, is_crates_io};
 use crate::source::registry::{
     self, FetchError, Registry, get_or_missing, join, npm::path_segment, plausible_name,
 };
@@ -17,11 +20,20 @@ use crate::store::{PackageRepo, Store, StoreError};
 use chrono::{TimeDelta, Utc};
 use reqwest::Url;
 use serde_json::Value;
+use std::time::Duration;
 
 /// How long a registry's answer about a package's repository is trusted.
 pub const MAX_AGE: TimeDelta = TimeDelta::days(7);
-/// The registries asked (Packagist, Go and RubyGems are not, yet).
-const REGISTRIES: [Registry; 3] = [Registry::Npm, Registry::PyPI, Registry::CratesIo];
+/// The registries asked; Go needs none (see [`go_module_repository`]).
+const REGISTRIES: [Registry; 5] = [
+    Registry::Npm,
+    Registry::PyPI,
+    Registry::CratesIo,
+    Registry::Packagist,
+    Registry::RubyGems,
+];
+/// rubygems.org allows 10 API requests a second; Renovate spaces them 125 ms apart.
+const RUBYGEMS_INTERVAL: Duration = Duration::from_millis(125);
 /// `project_urls` entries read from one PyPI answer.
 const MAX_PROJECT_URLS: usize = 50;
 const MAX_ERROR_MESSAGES: usize = 50;
@@ -37,9 +49,10 @@ pub struct Discovery {
     pub errors: Vec<String>,
 }
 
-/// `watched` plus the source repositories of the npm, PyPI and crates.io packages among
-/// `dependencies`, each registry asked at its base URL in `settings`. A registry that fails for
-/// a package is reported and its older answer, if any, still used. Fails only when the store does.
+/// `watched` plus the source repositories of the npm, PyPI, crates.io, Packagist, RubyGems and
+/// Go packages among `dependencies`, each registry asked at its base URL in `settings`. A
+/// registry that fails for a package is reported and its older answer, if any, still used.
+/// Fails only when the store does.
 pub async fn projects_with_discovered(
     http: &HttpClient,
     store: &Store,
@@ -68,7 +81,7 @@ pub async fn projects_with_discovered(
             }
         };
         let ecosystem = registry.ecosystem();
-        let mut pacer = is_crates_io(&base).then(|| Pacer::new(MIN_INTERVAL));
+        let mut pacer = pacer_for(registry, &base);
         for package in packages {
             discovery.packages += 1;
             let name = package.name;
@@ -106,7 +119,36 @@ pub async fn projects_with_discovered(
             }
         }
     }
+    for package in registry::packages_for(Registry::GoProxy, dependencies) {
+        discovery.packages += 1;
+        if let Some(slug) = go_module_repository(&package.name) {
+            add(&mut discovery.projects, &slug, Ecosystem::Go, package.name);
+        }
+    }
     Ok(discovery)
+}
+
+/// Spacing for the public registries that ask for it (a mirror or a test server is not paced).
+fn pacer_for(registry: Registry, base: &Url) -> Option<Pacer> {
+    match registry {
+        Registry::CratesIo if is_crates_io(base) => Some(Pacer::new(crates::MIN_INTERVAL)),
+        Registry::RubyGems
+            if base
+                .host_str()
+                .is_some_and(|h| h.eq_ignore_ascii_case("rubygems.org")) =>
+        {
+            Some(Pacer::new(RUBYGEMS_INTERVAL))
+        }
+        _ => None,
+    }
+}
+
+/// A Go module path `github.com/OWNER/REPO[/sub/dir][/vN]` is its repository; any other host
+/// gives none (resolving vanity paths would mean fetching arbitrary hosts' pages).
+fn go_module_repository(path: &str) -> Option<String> {
+    path.starts_with("github.com/")
+        .then(|| github_slug(path, false))
+        .flatten()
 }
 
 /// The registry's answer: `Ok(None)` for an unknown package or one without a GitHub repository.
@@ -120,6 +162,9 @@ async fn ask(
         && match registry {
             Registry::Npm => name.matches('/').count() <= usize::from(name.starts_with('@')),
             Registry::CratesIo => !name.contains(['/', '@', '.', '~', '+']),
+            Registry::Packagist => {
+                name.matches('/').count() == 1 && !name.contains(['@', '~', '+'])
+            }
             _ => !name.contains(['/', '@', '~']),
         };
     if !plausible {
@@ -129,7 +174,9 @@ async fn ask(
         Registry::Npm => format!("{}/latest", path_segment(name)),
         Registry::PyPI => format!("pypi/{name}/json"),
         Registry::CratesIo => format!("api/v1/crates/{name}"),
-        _ => return Ok(None),
+        Registry::Packagist => format!("p2/{name}.json"),
+        Registry::RubyGems => format!("api/v1/gems/{name}.json"),
+        Registry::GoProxy => return Ok(None),
     };
     let url = join(base, &path)?;
     let Some(body) = get_or_missing(http, &url).await? else {
@@ -140,7 +187,9 @@ async fn ask(
         Registry::Npm => npm_repository(&document),
         Registry::PyPI => pypi_repository(&document),
         Registry::CratesIo => crates_repository(&document),
-        _ => None,
+        Registry::Packagist => packagist_repository(&document, name),
+        Registry::RubyGems => rubygems_repository(&document),
+        Registry::GoProxy => None,
     })
 }
 
@@ -203,6 +252,34 @@ fn crates_repository(document: &Value) -> Option<String> {
     ["repository", "homepage"]
         .iter()
         .filter_map(|key| krate.get(*key).and_then(Value::as_str))
+        .find_map(|url| github_slug(url, false))
+}
+
+/// Packagist's Composer 2 metadata: the newest version (written out in full, first) names its
+/// `source.url`, else `support.source`, else `homepage`.
+fn packagist_repository(document: &Value, name: &str) -> Option<String> {
+    let newest = document
+        .get("packages")?
+        .as_object()?
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .and_then(|(_, versions)| versions.as_array()?.first())?;
+    [
+        newest.pointer("/source/url"),
+        newest.pointer("/support/source"),
+        newest.get("homepage"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_str)
+    .find_map(|url| github_slug(url, false))
+}
+
+/// RubyGems' gem document: `source_code_uri`, else `homepage_uri`.
+fn rubygems_repository(document: &Value) -> Option<String> {
+    ["source_code_uri", "homepage_uri"]
+        .iter()
+        .filter_map(|key| document.get(*key).and_then(Value::as_str))
         .find_map(|url| github_slug(url, false))
 }
 
@@ -291,6 +368,105 @@ mod tests {
         assert_eq!(pypi_repository(&doc).as_deref(), Some("h/p"));
         let doc = json!({"info": {"project_urls": {"Source": "https://gitlab.com/a/b"}}});
         assert_eq!(pypi_repository(&doc), None);
+    }
+
+    #[test]
+    fn packagist_reads_the_newest_versions_source_then_support_then_homepage() {
+        let doc = json!({"packages": {"Symfony/Mailer": [
+            {"name": "symfony/mailer", "version": "v7.1.0",
+             "source": {"type": "git", "url": "https://github.com/symfony/mailer.git", "reference": "abc"},
+             "support": {"source": "https://github.com/symfony/mailer/tree/v7.1.0"}},
+            {"version": "v7.0.0", "source": {"type": "git", "url": "https://github.com/old/place.git"}}
+        ]}, "minified": "composer/2.0"});
+        assert_eq!(
+            packagist_repository(&doc, "symfony/mailer").as_deref(),
+            Some("symfony/mailer")
+        );
+        let doc = json!({"packages": {"a/b": [{"source": {"url": "https://gitlab.com/a/b.git"},
+            "support": {"source": "https://github.com/a/b-mirror"}}]}});
+        assert_eq!(
+            packagist_repository(&doc, "a/b").as_deref(),
+            Some("a/b-mirror")
+        );
+        let doc = json!({"packages": {"a/b": [{"homepage": "https://github.com/a/home"}]}});
+        assert_eq!(packagist_repository(&doc, "a/b").as_deref(), Some("a/home"));
+        // Another package's entry, no versions, or garbage: nothing.
+        let doc = json!({"packages": {"x/y": [{"source": {"url": "https://github.com/x/y"}}]}});
+        assert_eq!(packagist_repository(&doc, "a/b"), None);
+        assert_eq!(
+            packagist_repository(&json!({"packages": {"a/b": []}}), "a/b"),
+            None
+        );
+        assert_eq!(
+            packagist_repository(&json!({"packages": {"a/b": {"0": 1}}}), "a/b"),
+            None
+        );
+        assert_eq!(
+            packagist_repository(
+                &json!({"packages": {"a/b": [{"source": {"url": ["x"]}}]}}),
+                "a/b"
+            ),
+            None
+        );
+        assert_eq!(packagist_repository(&json!([]), "a/b"), None);
+    }
+
+    #[test]
+    fn rubygems_reads_source_code_uri_then_homepage_uri() {
+        assert_eq!(
+            rubygems_repository(&json!({"name": "rails",
+                "source_code_uri": "https://github.com/rails/rails/tree/v7.1.3",
+                "homepage_uri": "https://rubyonrails.org"}))
+            .as_deref(),
+            Some("rails/rails")
+        );
+        assert_eq!(
+            rubygems_repository(&json!({"source_code_uri": "https://gitlab.com/g/g",
+                "homepage_uri": "https://github.com/g/home"}))
+            .as_deref(),
+            Some("g/home")
+        );
+        assert_eq!(
+            rubygems_repository(&json!({"source_code_uri": "https://gitlab.com/g/g",
+                "homepage_uri": null})),
+            None
+        );
+        assert_eq!(rubygems_repository(&json!({"source_code_uri": 7})), None);
+    }
+
+    #[test]
+    fn go_module_paths_on_github_are_their_repository_and_other_hosts_are_not() {
+        for (path, slug) in [
+            ("github.com/spf13/cobra", "spf13/cobra"),
+            ("github.com/Acme/GoMod/v2", "acme/gomod"),
+            (
+                "github.com/aws/aws-sdk-go-v2/service/s3",
+                "aws/aws-sdk-go-v2",
+            ),
+        ] {
+            assert_eq!(go_module_repository(path).as_deref(), Some(slug), "{path}");
+        }
+        for path in [
+            "golang.org/x/net",
+            "gopkg.in/yaml.v3",
+            "go.uber.org/zap",
+            "example.com/github.com/o/r",
+            "github.com/o",
+            "github.com/../x",
+            "github.com.evil.test/o/r",
+            "www.github.com/o/r",
+        ] {
+            assert_eq!(go_module_repository(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_the_public_rubygems_and_crates_io_are_paced() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        assert!(pacer_for(Registry::RubyGems, &url("https://rubygems.org/")).is_some());
+        assert!(pacer_for(Registry::RubyGems, &url("http://127.0.0.1:9/rubygems")).is_none());
+        assert!(pacer_for(Registry::CratesIo, &url("https://crates.io/")).is_some());
+        assert!(pacer_for(Registry::Packagist, &url("https://repo.packagist.org/")).is_none());
     }
 
     #[test]
