@@ -9,6 +9,7 @@ use crate::notify::smtp::{Mailer, SendError};
 use crate::notify::webhook::WebhookSender;
 use crate::source::osv;
 use crate::store::{Store, Tenant};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -50,6 +51,8 @@ pub struct JobContext {
     pub email: Option<EmailSettings>,
     /// `[notify] send-empty-digest`: send a digest even when nothing is new.
     pub send_empty_digest: bool,
+    /// `[serve] feeds`: the directory whose watch.toml the crawl follows; `None`: bundled.
+    pub feeds: Option<PathBuf>,
 }
 
 impl JobContext {
@@ -64,6 +67,7 @@ impl JobContext {
             test_delay,
             email,
             send_empty_digest: false,
+            feeds: None,
         }
     }
 
@@ -190,10 +194,10 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
     }
 }
 
-/// The vendor pages of the bundled watch list (`ecowatch crawl --source pages`).
+/// The vendor pages of the watch list (`ecowatch crawl --source pages`).
 async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
     use crate::source::vendor_pages;
-    let pages = match vendor_pages::load(None) {
+    let pages = match vendor_pages::load(ctx.feeds.as_deref()) {
         Ok(pages) => pages,
         Err(err) => {
             failures.push(format!("pages: {err}"));
@@ -222,10 +226,10 @@ async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
     }
 }
 
-/// The GitHub projects of the bundled watch list (`ecowatch crawl --source github`).
+/// The GitHub projects of the watch list (`ecowatch crawl --source github`).
 async fn crawl_github(ctx: &JobContext, failures: &mut Vec<String>) -> String {
     use crate::source::github::{self, client::GitHubClient, client::GitHubConfig, watchlist};
-    let projects = match watchlist::load(None) {
+    let projects = match watchlist::load(ctx.feeds.as_deref()) {
         Ok(projects) => projects,
         Err(err) => {
             failures.push(format!("github: {err}"));
