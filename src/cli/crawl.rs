@@ -7,6 +7,7 @@ use crate::inventory::{self, InventoryOptions};
 use crate::source::endoflife;
 use crate::source::osv::{self, api::Query};
 use crate::source::registry::{self, Clients, Registry};
+use crate::source::settings::{SourceSettings, UrlKey};
 use crate::source::{CrawlProgress, CrawlSummary};
 use crate::store::{Store, StoreConfig};
 use anyhow::Context;
@@ -38,6 +39,10 @@ use std::path::PathBuf;
 /// since the last crawl. A crawl with nothing changed fetches
 /// no records at all. The outcome is kept as the source's crawl state in the store.
 ///
+/// Base URLs and the GitHub token come from the environment (ECOWATCH_OSV_URL,
+/// ECOWATCH_NPM_REGISTRY_URL, ...), else from [sources] in ecowatch.toml (--config FILE, or
+/// ./ecowatch.toml when present), else the public services.
+///
 /// HTTP limits come from ECOWATCH_HTTP_TIMEOUT_MS, ECOWATCH_HTTP_CONNECT_TIMEOUT_MS,
 /// ECOWATCH_HTTP_MAX_ATTEMPTS, ECOWATCH_HTTP_BACKOFF_MS, ECOWATCH_HTTP_MAX_BODY_BYTES,
 /// ECOWATCH_HTTP_MAX_RETRY_AFTER_SECS and ECOWATCH_HTTP_PER_HOST.
@@ -51,6 +56,7 @@ use std::path::PathBuf;
 ///   ecowatch crawl --source osv --for ../api --for ../web --db ./ecowatch.db
 ///   ecowatch crawl --source github --feeds ./feeds
 ///   ecowatch crawl --source pages --feeds ./feeds
+///   ecowatch crawl --source npm --for . --config ./ecowatch.toml
 #[derive(clap::Args, Debug, Clone)]
 #[command(verbatim_doc_comment)]
 pub struct CrawlArgs {
@@ -68,9 +74,13 @@ pub struct CrawlArgs {
     /// The SQLite database file (wins over ECOWATCH_DATABASE_URL and ECOWATCH_DB).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
-    /// Base URL of the OSV API.
-    #[arg(long, value_name = "URL", env = osv::ENV_OSV_URL, default_value = osv::DEFAULT_OSV_URL)]
-    osv_url: String,
+    /// Base URL of the OSV API (wins over [sources] osv-url) [default: https://api.osv.dev].
+    #[arg(long, value_name = "URL", env = osv::ENV_OSV_URL)]
+    osv_url: Option<String>,
+    /// The configuration file whose [sources] table names the base URLs [default:
+    /// ./ecowatch.toml when present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// The feeds directory whose watch.toml lists the GitHub projects (default: the bundled list).
     #[arg(long, value_name = "DIR")]
     feeds: Option<PathBuf>,
@@ -139,19 +149,37 @@ impl FlagSource {
 }
 
 pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
+    let settings = load_settings(args.config.as_deref())?;
+    run_source(args, &settings)
+}
+
+/// `[sources]` of `--config FILE` (else ./ecowatch.toml when present) under the environment;
+/// its warnings (a token variable that is not set) go to stderr once.
+pub(crate) fn load_settings(config: Option<&std::path::Path>) -> anyhow::Result<SourceSettings> {
+    let settings = SourceSettings::load(config)?;
+    for warning in &settings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(settings)
+}
+
+fn run_source(args: CrawlArgs, settings: &SourceSettings) -> anyhow::Result<u8> {
     if let SourceName::All = args.source {
-        return run_all(&args);
+        return run_all(&args, settings);
     }
     if let SourceName::Github = args.source {
-        return super::crawl_github::run(args.feeds.as_deref(), args.db.as_deref());
+        return super::crawl_github::run(args.feeds.as_deref(), args.db.as_deref(), settings);
     }
     if let SourceName::Pages = args.source {
         return super::crawl_pages::run(args.feeds.as_deref(), args.db.as_deref());
     }
     if args.source != SourceName::Osv {
-        return run_flag_sources(args);
+        return run_flag_sources(args, settings);
     }
-    let base = osv::base_url(&args.osv_url).context("invalid OSV API URL")?;
+    let base = match &args.osv_url {
+        Some(url) => osv::base_url(url).context("invalid OSV API URL")?,
+        None => settings.base_url(UrlKey::Osv)?,
+    };
     let http_config = HttpConfig::from_env()?;
     let store_config = StoreConfig::from_env(args.db.as_deref())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -191,7 +219,7 @@ pub fn run(args: CrawlArgs) -> anyhow::Result<u8> {
 
 /// Every source in turn; the worst exit code wins, and an error in one is reported without
 /// stopping the others.
-fn run_all(args: &CrawlArgs) -> anyhow::Result<u8> {
+fn run_all(args: &CrawlArgs, settings: &SourceSettings) -> anyhow::Result<u8> {
     let mut worst = EXIT_OK;
     for source in [
         SourceName::Osv,
@@ -200,10 +228,13 @@ fn run_all(args: &CrawlArgs) -> anyhow::Result<u8> {
         SourceName::Github,
         SourceName::Pages,
     ] {
-        let code = run(CrawlArgs {
-            source,
-            ..args.clone()
-        })
+        let code = run_source(
+            CrawlArgs {
+                source,
+                ..args.clone()
+            },
+            settings,
+        )
         .unwrap_or_else(|err| {
             eprintln!("error: {err:#}");
             EXIT_ERROR
@@ -220,6 +251,7 @@ pub(crate) fn refresh_for(
     path: &std::path::Path,
     db: Option<&std::path::Path>,
     feeds: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
 ) -> anyhow::Result<u8> {
     use std::os::fd::AsFd;
     let exe = std::env::current_exe().context("cannot find the ecowatch executable")?;
@@ -230,6 +262,9 @@ pub(crate) fn refresh_for(
     }
     if let Some(feeds) = feeds {
         command.arg("--feeds").arg(feeds);
+    }
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
     }
     let stderr = std::io::stderr()
         .as_fd()
@@ -298,16 +333,17 @@ pub(crate) async fn crawl_flag_source(
     store: &Store,
     source: FlagSource,
     dependencies: &[Dependency],
+    settings: &SourceSettings,
     progress: &(dyn Fn(CrawlProgress) + Sync),
 ) -> anyhow::Result<CrawlSummary> {
     match source {
         FlagSource::Registry(r) => {
-            let base = r.base_url_from_env()?;
+            let base = settings.registry_url(r)?;
             let packages = registry::packages_for(r, dependencies);
             Ok(registry::crawl(clients, store, r, &base, packages, progress).await?)
         }
         FlagSource::EndOfLife => {
-            let base = endoflife::base_url_from_env()?;
+            let base = settings.base_url(UrlKey::EndOfLife)?;
             let products = endoflife::products_for(dependencies);
             Ok(endoflife::crawl(&clients.plain, store, &base, products, progress).await?)
         }
@@ -325,7 +361,7 @@ pub(crate) fn all_flag_sources() -> Vec<FlagSource> {
 
 /// Registries and endoflife.date, one source after another: a source that fails records its
 /// error in its own crawl state and the next one still runs.
-fn run_flag_sources(args: CrawlArgs) -> anyhow::Result<u8> {
+fn run_flag_sources(args: CrawlArgs, settings: &SourceSettings) -> anyhow::Result<u8> {
     let http_config = HttpConfig::from_env()?;
     let store_config = StoreConfig::from_env(args.db.as_deref())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -349,7 +385,8 @@ fn run_flag_sources(args: CrawlArgs) -> anyhow::Result<u8> {
             let label = source.id();
             let progress = |p| line.show_for(label, p);
             let outcome =
-                crawl_flag_source(&clients, &store, source, &dependencies, &progress).await;
+                crawl_flag_source(&clients, &store, source, &dependencies, settings, &progress)
+                    .await;
             line.clear();
             match outcome {
                 Ok(summary) => {

@@ -3,22 +3,29 @@
 
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::http::{HttpClient, HttpConfig};
-use crate::source::github::client::{GitHubClient, GitHubConfig};
+use crate::source::github::client::GitHubClient;
 use crate::source::github::{self, GitHubProgress, GitHubReport, watchlist};
+use crate::source::settings::{SourceSettings, process_env};
 use crate::store::{Store, StoreConfig};
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-pub fn run(feeds: Option<&Path>, db: Option<&Path>) -> anyhow::Result<u8> {
+pub fn run(
+    feeds: Option<&Path>,
+    db: Option<&Path>,
+    settings: &SourceSettings,
+) -> anyhow::Result<u8> {
     let projects = watchlist::load(feeds)?;
-    let github_config = GitHubConfig::from_env()?;
+    let github_config = settings.github_config(&process_env)?;
     let http_config = HttpConfig::from_env()?;
     let store_config = StoreConfig::from_env(db)?;
-    if !github_config.has_token() {
+    if !github_config.has_token() && settings.warnings.is_empty() {
         eprintln!(
-            "warning: {} is not set; GitHub allows 60 requests an hour without a token",
-            github::client::ENV_TOKEN
+            "warning: no GitHub token ({} or [sources] {} in ecowatch.toml); GitHub allows \
+             60 requests an hour without one",
+            github::client::ENV_TOKEN,
+            crate::source::settings::TOKEN_ENV_KEY
         );
     }
     let runtime = tokio::runtime::Builder::new_current_thread()

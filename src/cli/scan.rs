@@ -129,7 +129,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let config = Config::discover(&args.path, args.config.as_deref())?;
     if args.refresh {
         eprintln!("refreshing knowledge for {} ...", args.path.display());
-        match super::crawl::refresh_for(&args.path, args.db.as_deref(), args.feeds.as_deref()) {
+        match super::crawl::refresh_for(
+            &args.path,
+            args.db.as_deref(),
+            args.feeds.as_deref(),
+            args.config.as_deref(),
+        ) {
             Ok(0) => {}
             Ok(_) => eprintln!("warning: parts of the refresh failed; scanning with what is known"),
             Err(err) => {

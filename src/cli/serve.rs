@@ -69,6 +69,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
         }
         Err(err) => return Err(err.into()),
     };
+    // Base URLs and the GitHub token for the crawl schedule: environment > [sources] > default.
+    let sources = crate::source::settings::SourceSettings::resolve(
+        &file,
+        &crate::source::settings::process_env,
+    )?;
+    for warning in &sources.warnings {
+        eprintln!("serve: warning: {warning}");
+    }
     let unsubscribe_keys = UnsubscribeKeys::from_env()?;
     let send_empty_digest =
         crate::notify::digest::send_empty_digest(&file).map_err(|e| anyhow::anyhow!(e))?;
@@ -106,6 +114,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
             listener,
             email,
             send_empty_digest,
+            sources,
             Some(api),
         )
         .await;

@@ -8,6 +8,7 @@ use crate::notify::relay::{self, Channels, EmailChannel, RelaySettings};
 use crate::notify::smtp::{Mailer, SendError};
 use crate::notify::webhook::WebhookSender;
 use crate::source::osv;
+use crate::source::settings::{SourceSettings, UrlKey};
 use crate::store::{Store, Tenant};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,6 +54,8 @@ pub struct JobContext {
     pub send_empty_digest: bool,
     /// `[serve] feeds`: the directory whose watch.toml the crawl follows; `None`: bundled.
     pub feeds: Option<PathBuf>,
+    /// Base URLs and the GitHub token (`[sources]` under the environment), resolved once.
+    pub sources: SourceSettings,
 }
 
 impl JobContext {
@@ -68,6 +71,7 @@ impl JobContext {
             email,
             send_empty_digest: false,
             feeds: None,
+            sources: SourceSettings::from_env(),
         }
     }
 
@@ -104,8 +108,10 @@ pub async fn run(job: Job, ctx: &JobContext) -> Result<String, JobError> {
 /// Every source for the packages of every watched repository (`ecowatch crawl`): OSV, the
 /// registries, endoflife.date, then the GitHub projects of the watch list.
 async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
-    let url = std::env::var(osv::ENV_OSV_URL).unwrap_or_else(|_| osv::DEFAULT_OSV_URL.into());
-    let base = osv::base_url(&url).map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
+    let base = ctx
+        .sources
+        .base_url(UrlKey::Osv)
+        .map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
     let http_config = HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?;
     let http = HttpClient::new(http_config).map_err(|e| JobError::new(e.to_string()))?;
     let mut paths = Vec::new();
@@ -165,6 +171,7 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
             &ctx.store,
             source,
             &dependencies,
+            &ctx.sources,
             &|_| {},
         )
         .await
@@ -228,7 +235,7 @@ async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
 
 /// The GitHub projects of the watch list (`ecowatch crawl --source github`).
 async fn crawl_github(ctx: &JobContext, failures: &mut Vec<String>) -> String {
-    use crate::source::github::{self, client::GitHubClient, client::GitHubConfig, watchlist};
+    use crate::source::github::{self, client::GitHubClient, watchlist};
     let projects = match watchlist::load(ctx.feeds.as_deref()) {
         Ok(projects) => projects,
         Err(err) => {
@@ -236,7 +243,9 @@ async fn crawl_github(ctx: &JobContext, failures: &mut Vec<String>) -> String {
             return "github: not crawled".into();
         }
     };
-    let client = GitHubConfig::from_env()
+    let client = ctx
+        .sources
+        .github_config(&crate::source::settings::process_env)
         .map_err(|e| e.to_string())
         .and_then(|config| {
             let http = HttpClient::new(HttpConfig::from_env().map_err(|e| e.to_string())?)

@@ -58,6 +58,7 @@ pub async fn run(
     listener: TcpListener,
     email: Option<crate::notify::email_config::EmailSettings>,
     send_empty_digest: bool,
+    sources: crate::source::settings::SourceSettings,
     extra: Option<axum::Router>,
 ) -> Result<(), ServeError> {
     for schedule in &config.schedules {
@@ -71,6 +72,7 @@ pub async fn run(
     let mut jobs = JobContext::new(store.clone(), config.tenants.clone(), email);
     jobs.send_empty_digest = send_empty_digest;
     jobs.feeds = config.feeds.clone();
+    jobs.sources = sources;
     let (flag, stop) = shutdown::channel();
     tokio::spawn(shutdown::on_signal(flag));
 

@@ -13,7 +13,7 @@ use super::registry::{
 use super::{CrawlProgress, CrawlSummary};
 use crate::dependency::Dependency;
 use crate::ecosystem::Ecosystem;
-use crate::http::{HttpClient, HttpError, decode};
+use crate::http::{HttpClient, decode};
 use crate::store::{Affected, Notice, NoticeKind, Store, StoreError};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use reqwest::Url;
@@ -48,13 +48,10 @@ const PRODUCTS: &[(&str, Ecosystem, &str)] = &[
     ("nuxt", Ecosystem::Npm, "nuxt"),
 ];
 
-/// The base URL from ECOWATCH_ENDOFLIFE_URL, else endoflife.date.
-pub fn base_url_from_env() -> Result<Url, HttpError> {
-    let text = std::env::var(ENV_ENDOFLIFE_URL)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_ENDOFLIFE_URL.to_string());
-    super::osv::base_url(&text)
+/// The base URL from ECOWATCH_ENDOFLIFE_URL, else endoflife.date (no ecowatch.toml: see
+/// [`super::settings`] for the file as well).
+pub fn base_url_from_env() -> Result<Url, super::settings::SettingsError> {
+    super::settings::SourceSettings::from_env().base_url(super::settings::UrlKey::EndOfLife)
 }
 
 /// The products `dependencies` use, each with every package that names it.

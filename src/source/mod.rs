@@ -5,6 +5,7 @@ pub mod endoflife;
 pub mod github;
 pub mod osv;
 pub mod registry;
+pub mod settings;
 pub mod vendor_pages;
 
 use std::time::Duration;

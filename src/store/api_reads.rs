@@ -53,14 +53,25 @@ const GET_FINDING: &str = concat!(finding_with_repo!(), "WHERE f.tenant_id = $1 
 
 /// Keyset pagination on the id: a page starts after `$2`, so findings added or fixed between
 /// two requests neither repeat nor shift later pages. `$3`..`$5` are optional filters.
-const FINDINGS_PAGE: &str = concat!(
-    finding_with_repo!(),
-    "WHERE f.tenant_id = $1 AND f.id > $2 \
-     AND (CAST($3 AS TEXT) IS NULL OR f.status = $3) \
-     AND (CAST($4 AS TEXT) IS NULL OR f.severity = $4) \
-     AND (CAST($5 AS TEXT) IS NULL OR r.name = $5) \
-     ORDER BY f.id LIMIT $6"
-);
+///
+/// Written so the database reads only the page: the findings walk the `(tenant_id, id)` index
+/// in order and stop at the limit, and the tenant's repositories are read once and joined to
+/// those rows (a plain join let PostgreSQL read all of a tenant's findings through the
+/// repository and sort them, which cost a millisecond per page at 1,000 findings). A page
+/// leaves out `details`, the largest column, which only the single-finding read returns.
+const FINDINGS_PAGE: &str = "WITH repos AS MATERIALIZED ( \
+         SELECT id, name FROM watched_repos WHERE tenant_id = $1), \
+     page AS MATERIALIZED ( \
+         SELECT f.id, f.repo_id, f.fingerprint, f.rule_id, f.severity, f.title, f.path, f.line, \
+                f.first_seen, f.last_seen, f.status \
+         FROM findings f \
+         WHERE f.tenant_id = $1 AND f.id > $2 \
+           AND (CAST($3 AS TEXT) IS NULL OR f.status = $3) \
+           AND (CAST($4 AS TEXT) IS NULL OR f.severity = $4) \
+           AND (CAST($5 AS TEXT) IS NULL OR f.repo_id IN (SELECT id FROM repos WHERE name = $5)) \
+         ORDER BY f.id LIMIT $6) \
+     SELECT page.*, repos.name FROM page LEFT JOIN repos ON repos.id = page.repo_id \
+     ORDER BY page.id";
 
 const GET_SUBSCRIPTION: &str = "SELECT id, channel, target, filter, created_at \
      FROM subscriptions WHERE tenant_id = $1 AND id = $2";
@@ -85,6 +96,44 @@ type FindingWithRepoRow = (
     sqlx::types::Json<Value>,
     Option<String>,
 );
+
+/// A row of [`FINDINGS_PAGE`]: a finding without its details, then the repository's name.
+type PageRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    String,
+    Option<String>,
+);
+
+fn page_entry(row: PageRow) -> Result<FindingWithRepo, StoreError> {
+    let (id, repo_id, fingerprint, rule_id, severity, title, path, line, first, last, status, r) =
+        row;
+    Ok(FindingWithRepo {
+        finding: Finding {
+            id,
+            repo_id,
+            fingerprint,
+            rule_id,
+            severity,
+            title,
+            path,
+            line,
+            first_seen: first,
+            last_seen: last,
+            status: FindingStatus::parse(&status)?,
+            details: Value::Null,
+        },
+        repo_name: r,
+    })
+}
 
 /// A finding with the name of the repository it was found in.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,7 +200,8 @@ impl Store {
         row.map(finding_with_repo).transpose()
     }
 
-    /// A page of the tenant's findings matching `query`, by ascending id.
+    /// A page of the tenant's findings matching `query`, by ascending id. Page entries carry
+    /// no details (`Value::Null`); [`Store::get_finding`] reads one finding with them.
     pub async fn findings_page(
         &self,
         tenant: TenantId,
@@ -162,7 +212,7 @@ impl Store {
                 "a page holds 1 to {MAX_PAGE} findings"
             )));
         }
-        let rows: Vec<FindingWithRepoRow> = tenant_scoped!(self, tenant, "BEGIN", |conn| {
+        let rows: Vec<PageRow> = tenant_scoped!(self, tenant, "BEGIN", |conn| {
             sqlx::query_as(FINDINGS_PAGE)
                 .bind(tenant.get())
                 .bind(query.after.unwrap_or(0))
@@ -173,7 +223,7 @@ impl Store {
                 .fetch_all(&mut *conn)
                 .await?
         });
-        rows.into_iter().map(finding_with_repo).collect()
+        rows.into_iter().map(page_entry).collect()
     }
 
     /// The tenant's subscription `id`, or `None` (also for another tenant's).
@@ -231,6 +281,8 @@ mod tests {
         for sql in [GET_FINDING, FINDINGS_PAGE, GET_SUBSCRIPTION] {
             assert!(sql.contains("WHERE f.tenant_id = $1") || sql.contains("WHERE tenant_id = $1"));
         }
+        // Both halves of the page query name the tenant.
+        assert_eq!(FINDINGS_PAGE.matches("tenant_id = $1").count(), 2);
         // The join cannot pair a finding with another tenant's repository.
         assert!(GET_FINDING.contains("r.tenant_id = f.tenant_id"));
     }

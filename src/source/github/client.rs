@@ -93,8 +93,10 @@ impl GitHubError {
 }
 
 impl GitHubConfig {
+    /// The environment alone (no ecowatch.toml): see [`crate::source::settings`].
     pub fn from_env() -> Result<Self, GitHubError> {
-        Self::resolve(|key| std::env::var(key).ok())
+        use crate::source::settings::{SourceSettings, process_env};
+        SourceSettings::from_env().github_config(&process_env)
     }
 
     pub fn resolve(env: impl Fn(&str) -> Option<String>) -> Result<Self, GitHubError> {

@@ -112,13 +112,10 @@ impl Registry {
         }
     }
 
-    /// The base URL from the environment, else the public registry.
-    pub fn base_url_from_env(self) -> Result<Url, HttpError> {
-        let text = std::env::var(self.env_var())
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| self.default_url().to_string());
-        crate::source::osv::base_url(&text)
+    /// The base URL from the environment, else the public registry (no ecowatch.toml: see
+    /// [`crate::source::settings`] for the file as well).
+    pub fn base_url_from_env(self) -> Result<Url, crate::source::settings::SettingsError> {
+        crate::source::settings::SourceSettings::from_env().registry_url(self)
     }
 }
 
@@ -180,11 +177,13 @@ pub enum FetchError {
     Protocol(String),
 }
 
-/// The clients the registries are asked through: npm needs its own `Accept` header.
+/// The clients the registries are asked through: npm and PyPI's Simple API choose the answer's
+/// shape by the `Accept` header, so each has its own.
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub plain: HttpClient,
     pub npm: HttpClient,
+    pub pypi_simple: HttpClient,
 }
 
 impl Clients {
@@ -194,14 +193,20 @@ impl Clients {
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static(npm::ABBREVIATED_METADATA),
         );
+        let mut simple = reqwest::header::HeaderMap::new();
+        simple.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static(pypi::SIMPLE_JSON),
+        );
         Ok(Clients {
             plain: HttpClient::new(config.clone())?,
-            npm: HttpClient::with_headers(config, headers)?,
+            npm: HttpClient::with_headers(config.clone(), headers)?,
+            pypi_simple: HttpClient::with_headers(config, simple)?,
         })
     }
 
     pub fn requests_sent(&self) -> u64 {
-        self.plain.requests_sent() + self.npm.requests_sent()
+        self.plain.requests_sent() + self.npm.requests_sent() + self.pypi_simple.requests_sent()
     }
 }
 
@@ -305,7 +310,7 @@ async fn fetch(
     let http = &clients.plain;
     match registry {
         Registry::Npm => npm::fetch(&clients.npm, base, package, now).await,
-        Registry::PyPI => pypi::fetch(http, base, package, now).await,
+        Registry::PyPI => pypi::fetch(http, &clients.pypi_simple, base, package, now).await,
         Registry::CratesIo => crates::fetch(http, base, package, now).await,
         Registry::Packagist => packagist::fetch(http, base, package, now).await,
         Registry::GoProxy => goproxy::fetch(http, base, package, now).await,
