@@ -16,6 +16,7 @@ mod notices;
 mod notices_parse;
 mod progress;
 pub(crate) mod rescan;
+mod rescan_notices;
 mod scan;
 mod serve;
 mod sources;

@@ -10,13 +10,14 @@
 //! (the outbox). Its key is (subscription, fingerprint), so a finding that was fixed and came
 //! back is not emailed again.
 
+use super::rescan_notices::scan_with_notices;
 use super::watch::{Scope, display_name, find_repo, scan_dir, with_store};
 use super::watch_source::{WatchSource, redact, sync_checkout};
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::finding::Finding;
 use crate::notify::subscription::deliveries_for;
 use crate::rules::Rule;
-use crate::scan::{self, ScanOptions};
+use crate::scan::ScanOptions;
 use crate::store::{
     FindingFilter, FindingStatus, FindingUpsert, ScanRecord, Store, TenantId, WatchedRepo,
 };
@@ -24,6 +25,7 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Scan the watched repositories and record what is new, still open and fixed.
 ///
@@ -58,7 +60,7 @@ pub(crate) struct Counts {
 }
 
 pub fn run(args: RescanArgs) -> anyhow::Result<u8> {
-    let rules = super::scan::load(None)?;
+    let rules = Arc::new(super::scan::load(None)?);
     let today = args
         .now
         .unwrap_or_else(|| chrono::Local::now().date_naive());
@@ -85,8 +87,8 @@ pub fn run(args: RescanArgs) -> anyhow::Result<u8> {
 }
 
 /// The bundled rules a rescan runs (what `serve`'s rescan schedule loads each tick).
-pub(crate) fn load_rules() -> anyhow::Result<Vec<Rule>> {
-    super::scan::load(None)
+pub(crate) fn load_rules() -> anyhow::Result<Arc<Vec<Rule>>> {
+    super::scan::load(None).map(Arc::new)
 }
 
 /// Rescans the tenant's repositories (or the one called `only`), recording each scan; returns
@@ -97,7 +99,7 @@ pub(crate) async fn rescan_tenant(
     tenant: TenantId,
     tenant_name: &str,
     only: Option<&str>,
-    rules: &[Rule],
+    rules: &Arc<Vec<Rule>>,
     today: NaiveDate,
     report: &(dyn Fn(&str, Result<&Counts, &str>) + Sync),
 ) -> anyhow::Result<usize> {
@@ -154,7 +156,7 @@ async fn rescan_one(
     tenant: TenantId,
     tenant_name: &str,
     repo: &WatchedRepo,
-    rules: &[Rule],
+    rules: &Arc<Vec<Rule>>,
     today: NaiveDate,
 ) -> anyhow::Result<Counts> {
     let (source, dir) = scan_dir(tenant_name, repo)?;
@@ -165,7 +167,8 @@ async fn rescan_one(
         }
         WatchSource::Local(_) => {}
     }
-    let report = scan::scan(&dir, rules, &ScanOptions::new(today)).context("scan failed")?;
+    // The crawl's notices too: deprecations and announcements become findings here.
+    let report = scan_with_notices(store, dir, Arc::clone(rules), ScanOptions::new(today)).await?;
     let known: HashMap<String, FindingStatus> = store
         .list_findings(
             tenant,

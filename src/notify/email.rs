@@ -91,6 +91,30 @@ pub struct Alert {
     pub rule_id: String,
     pub location: String,
     pub message: String,
+    /// Where the finding was learned (an advisory, a discussion, a changelog): http(s) only.
+    pub references: Vec<String>,
+}
+
+/// At most this many reference links per alert, each at most this long.
+const MAX_REFERENCES: usize = 5;
+const MAX_REFERENCE_CHARS: usize = 500;
+
+/// The payload's reference URLs a reader may follow: http(s), one token, not too long.
+fn safe_references(payload: &Value) -> Vec<String> {
+    payload
+        .get("references")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|url| {
+            (url.starts_with("https://") || url.starts_with("http://"))
+                && url.len() <= MAX_REFERENCE_CHARS
+                && !url.chars().any(|c| c.is_control() || c.is_whitespace())
+        })
+        .take(MAX_REFERENCES)
+        .map(str::to_string)
+        .collect()
 }
 
 impl Alert {
@@ -115,6 +139,7 @@ impl Alert {
             rule_id: header_safe(&text("rule_id")),
             location: header_safe(&location),
             message: text("message"),
+            references: safe_references(payload),
         }
     }
 
@@ -144,6 +169,9 @@ impl Alert {
         if !self.message.is_empty() {
             out.push_str(&format!("\n{}\n", self.message));
         }
+        for url in &self.references {
+            out.push_str(&format!("See: {url}\n"));
+        }
         out.push_str("\n-- \necowatch\n");
         if let Some(url) = unsubscribe {
             out.push_str(&format!("Unsubscribe: {url}\n"));
@@ -169,6 +197,13 @@ impl Alert {
         }
         if !self.message.is_empty() {
             out.push_str(&format!("<p>{}</p>\n", e(&self.message)));
+        }
+        for url in &self.references {
+            out.push_str(&format!(
+                "<p>See: <a href=\"{}\">{}</a></p>\n",
+                e(url),
+                e(url)
+            ));
         }
         out.push_str("<p>-- <br>ecowatch");
         if let Some(url) = unsubscribe {
@@ -339,6 +374,32 @@ mod tests {
             "line": 3,
             "message": "use <b>now</b>",
         }))
+    }
+
+    #[test]
+    fn reference_links_are_http_only_escaped_and_capped() {
+        let alert = Alert::from_payload(&json!({
+            "references": ["https://github.com/o/r/discussions/1?a=1&b=\"2\"",
+                           "javascript:alert(1)", "https://x.test/a b", 7,
+                           "http://a.test/1", "http://a.test/2", "http://a.test/3",
+                           "http://a.test/4", "http://a.test/5"],
+        }));
+        assert_eq!(alert.references.len(), MAX_REFERENCES);
+        assert!(
+            !alert
+                .references
+                .iter()
+                .any(|u| u.contains("javascript") || u.contains(' '))
+        );
+        let text = alert.text_body(None);
+        assert!(text.contains("See: https://github.com/o/r/discussions/1?a=1&b=\"2\"\n"));
+        let html = alert.html_body(None);
+        assert!(
+            html.contains(
+                "<a href=\"https://github.com/o/r/discussions/1?a=1&amp;b=&quot;2&quot;\">"
+            )
+        );
+        assert!(!html.contains("http://a.test/5"));
     }
 
     #[test]

@@ -214,6 +214,8 @@ fn payload(repo: &str, finding: &FindingUpsert) -> Value {
         "path": finding.path,
         "line": finding.line,
         "message": finding.details.get("message").and_then(Value::as_str),
+        // Where it was learned (the discussion, advisory or changelog), for the reader to follow.
+        "references": finding.details.get("references").cloned().unwrap_or_else(|| json!([])),
     })
 }
 

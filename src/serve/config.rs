@@ -17,6 +17,7 @@
 //! grace-secs = 30
 //! operator-email = "ops@example.com"
 //! tenants = ["acme"]           # whose repositories and outbox this service works on; default all
+//! feeds = "/etc/ecowatch/feeds" # the crawl's watch.toml lives here; default: the bundled list
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -25,6 +26,7 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What a schedule runs.
@@ -94,6 +96,9 @@ pub struct ServeConfig {
     pub operator_email: Option<String>,
     /// `None`: every tenant in the database.
     pub tenants: Option<Vec<String>>,
+    /// The directory whose `watch.toml` lists the GitHub projects and vendor pages the crawl
+    /// follows (what `ecowatch crawl --feeds DIR` reads); `None`: the bundled list.
+    pub feeds: Option<PathBuf>,
 }
 
 /// A key with a value ecowatch cannot use; the message shows an example of a good one.
@@ -123,6 +128,7 @@ const SERVE_KEYS: &[(&str, &str)] = &[
     ("grace-secs", "30"),
     ("operator-email", "\"ops@example.com\""),
     ("tenants", "[\"acme\"]"),
+    ("feeds", "\"/etc/ecowatch/feeds\""),
 ];
 
 /// A 5-field expression is what users write; croner also takes a leading seconds field.
@@ -292,6 +298,13 @@ impl ServeConfig {
             None => None,
         };
         let tenants = serve.strings("tenants")?;
+        let feeds = match serve.string("feeds")? {
+            Some(dir) if dir.trim().is_empty() || dir.chars().any(char::is_control) => {
+                return Err(serve.error("feeds", "must be a directory path"));
+            }
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => None,
+        };
         Ok(ServeConfig {
             schedules,
             timezone,
@@ -302,6 +315,7 @@ impl ServeConfig {
             grace: Duration::from_secs(grace),
             operator_email,
             tenants,
+            feeds,
         })
     }
 
@@ -355,6 +369,9 @@ mod tests {
             Some(chrono::Duration::seconds(2))
         );
         assert_eq!(c.tenants, Some(vec!["acme".to_string()]));
+        assert_eq!(c.feeds, None);
+        let c = parse("[serve]\nfeeds = \"/srv/feeds\"\n").unwrap();
+        assert_eq!(c.feeds, Some(PathBuf::from("/srv/feeds")));
     }
 
     #[test]
@@ -387,5 +404,7 @@ mod tests {
         assert_eq!(e.key, "operator-email");
         let e = parse("[serve]\ntenants = \"acme\"\n").unwrap_err();
         assert_eq!(e.key, "tenants");
+        let e = parse("[serve]\nfeeds = \"\"\n").unwrap_err();
+        assert_eq!(e.key, "feeds");
     }
 }

@@ -10,6 +10,7 @@ use crate::notify::webhook::WebhookSender;
 use crate::source::osv;
 use crate::source::settings::{SourceSettings, UrlKey};
 use crate::store::{Store, Tenant};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -51,6 +52,8 @@ pub struct JobContext {
     pub email: Option<EmailSettings>,
     /// `[notify] send-empty-digest`: send a digest even when nothing is new.
     pub send_empty_digest: bool,
+    /// `[serve] feeds`: the directory whose watch.toml the crawl follows; `None`: bundled.
+    pub feeds: Option<PathBuf>,
     /// Base URLs and the GitHub token (`[sources]` under the environment), resolved once.
     pub sources: SourceSettings,
 }
@@ -67,6 +70,7 @@ impl JobContext {
             test_delay,
             email,
             send_empty_digest: false,
+            feeds: None,
             sources: SourceSettings::from_env(),
         }
     }
@@ -197,10 +201,10 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
     }
 }
 
-/// The vendor pages of the bundled watch list (`ecowatch crawl --source pages`).
+/// The vendor pages of the watch list (`ecowatch crawl --source pages`).
 async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
     use crate::source::vendor_pages;
-    let pages = match vendor_pages::load(None) {
+    let pages = match vendor_pages::load(ctx.feeds.as_deref()) {
         Ok(pages) => pages,
         Err(err) => {
             failures.push(format!("pages: {err}"));
@@ -229,7 +233,8 @@ async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
     }
 }
 
-/// The GitHub projects of the bundled watch list and the source repositories of the packages in
+/// The GitHub projects of the watch list (`[serve] feeds`, else the bundled one) and the source
+/// repositories of the packages in
 /// use (`ecowatch crawl --source github`).
 async fn crawl_github(
     ctx: &JobContext,
@@ -238,7 +243,7 @@ async fn crawl_github(
     failures: &mut Vec<String>,
 ) -> String {
     use crate::source::github::{self, client::GitHubClient, discover, watchlist};
-    let watched = match watchlist::load(None) {
+    let watched = match watchlist::load(ctx.feeds.as_deref()) {
         Ok(projects) => projects,
         Err(err) => {
             failures.push(format!("github: {err}"));

@@ -71,6 +71,7 @@ pub async fn run(
     let metrics = Arc::new(Metrics::default());
     let mut jobs = JobContext::new(store.clone(), config.tenants.clone(), email);
     jobs.send_empty_digest = send_empty_digest;
+    jobs.feeds = config.feeds.clone();
     jobs.sources = sources;
     let (flag, stop) = shutdown::channel();
     tokio::spawn(shutdown::on_signal(flag));
