@@ -58,6 +58,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0007_dashboard_issues.sql"),
         postgres: include_str!("../../migrations/postgres/0007_dashboard_issues.sql"),
     },
+    Step {
+        version: 9,
+        description: "crawl_parts",
+        sqlite: include_str!("../../migrations/sqlite/0009_crawl_parts.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_crawl_parts.sql"),
+    },
 ];
 
 /// The highest version this build carries.
