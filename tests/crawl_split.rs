@@ -398,12 +398,14 @@ fn three_replicas_split_one_crawl_tick_and_run_each_part_once() {
         env.push((var.into(), format!("{}/{path}", fake.url)));
     }
 
-    // A watched repository with two PyPI dependencies.
+    // A watched repository with two PyPI dependencies, named for this run: what registries
+    // say about a package is shared knowledge, remembered across runs on the shared database.
+    let packages = [unique("splita"), unique("splitb")];
     let repo = dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(
         repo.join("requirements.txt"),
-        "jinja2==2.10\nrequests==2.19.0\n",
+        format!("{}==2.10\n{}==2.19.0\n", packages[0], packages[1]),
     )
     .unwrap();
     let out = ecowatch(dir.path(), &env)
@@ -514,13 +516,22 @@ fn three_replicas_split_one_crawl_tick_and_run_each_part_once() {
     let queries = fake.seen(|s| s.osv_queries.clone());
     assert_eq!(queries.len(), 2, "{queries:?}");
     assert_eq!(queries.iter().collect::<BTreeSet<_>>().len(), 2);
-    assert!(queries.iter().any(|q| q.contains("jinja2")), "{queries:?}");
+    for package in &packages {
+        assert!(
+            queries.iter().any(|q| q.contains(package.as_str())),
+            "{queries:?}"
+        );
+    }
     let requests = fake.seen(|s| s.requests.clone());
-    let jinja_json: Vec<&String> = requests
-        .iter()
-        .filter(|r| r.as_str() == "GET /pypi/pypi/jinja2/json")
-        .collect();
-    assert_eq!(jinja_json.len(), 1, "{requests:?}");
+    for package in &packages {
+        // Two parts ask PyPI about each package, once each: the pypi part for its status, the
+        // github part for its source repository.
+        let asked = requests
+            .iter()
+            .filter(|r| **r == format!("GET /pypi/pypi/{package}/json"))
+            .count();
+        assert_eq!(asked, 2, "{package}: {requests:?}");
+    }
     assert!(
         requests.iter().all(|r| !r.contains("/github")),
         "{requests:?}"

@@ -201,6 +201,7 @@ contract!(
     notice_upsert_is_idempotent_and_follows_modified,
     notice_batches_count_writes_and_packages_find_their_notices,
     source_crawl_state_round_trips,
+    package_repos_and_changelog_choices_round_trip,
 );
 
 fn at(y: i32, mo: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -1232,6 +1233,60 @@ async fn source_crawl_state_round_trips(h: &Harness) {
         Some(state.clone())
     );
     assert!(store.list_sources().await.expect("list").contains(&state));
+}
+
+async fn package_repos_and_changelog_choices_round_trip(h: &Harness) {
+    let store = &h.store;
+    assert_eq!(
+        store
+            .get_package_repo("npm", "left-pad")
+            .await
+            .expect("get"),
+        None
+    );
+    let found = ecowatch::store::PackageRepo {
+        github: Some("stevemao/left-pad".into()),
+        discovered_at: at(2026, 1, 1, 0),
+    };
+    store
+        .put_package_repo("npm", "left-pad", &found)
+        .await
+        .expect("put");
+    let none = ecowatch::store::PackageRepo {
+        github: None,
+        discovered_at: at(2026, 1, 8, 0),
+    };
+    store
+        .put_package_repo("PyPI", "left-pad", &none)
+        .await
+        .expect("put");
+    assert_eq!(
+        store
+            .get_package_repo("npm", "left-pad")
+            .await
+            .expect("get"),
+        Some(found)
+    );
+    assert_eq!(
+        store
+            .get_package_repo("PyPI", "left-pad")
+            .await
+            .expect("get"),
+        Some(none)
+    );
+    assert_eq!(store.get_repo_changelog("a/b").await.expect("get"), None);
+    store
+        .put_repo_changelog("a/b", Some("docs/changelog.rst"))
+        .await
+        .expect("put");
+    store
+        .put_repo_changelog("a/b", None)
+        .await
+        .expect("put again");
+    assert_eq!(
+        store.get_repo_changelog("a/b").await.expect("get"),
+        Some(None)
+    );
 }
 
 // ------------------------------------------------------------------ PostgreSQL-only checks

@@ -16,10 +16,12 @@ use std::path::PathBuf;
 
 /// Crawl a source of knowledge into the store.
 ///
-/// `--source github` follows the projects of feeds/watch.toml (or --feeds DIR/watch.toml):
-/// their Discussions (GraphQL), Releases and changelog files (conditional REST requests, so
-/// unchanged ones cost no rate limit), turned into deprecation and announcement notices about
-/// the packages each project publishes. ECOWATCH_GITHUB_TOKEN, ECOWATCH_GITHUB_API_URL,
+/// `--source github` follows the projects of feeds/watch.toml (or --feeds DIR/watch.toml) and
+/// the GitHub repositories npm, PyPI and crates.io name for the packages in use (asked again
+/// after a week): their Discussions (GraphQL), Releases and changelog files (conditional REST
+/// requests, so unchanged ones cost no rate limit; a project without `changelog =` gets the
+/// CHANGELOG*, HISTORY*, NEWS* or CHANGES* file of its root listing, or docs/changelog*),
+/// turned into deprecation and announcement notices about the packages each project publishes. ECOWATCH_GITHUB_TOKEN, ECOWATCH_GITHUB_API_URL,
 /// ECOWATCH_GITHUB_GRAPHQL_URL, ECOWATCH_GITHUB_SECONDARY_WAIT_MS and
 /// ECOWATCH_GITHUB_MAX_RESET_WAIT_SECS configure it.
 ///
@@ -168,7 +170,13 @@ fn run_source(args: CrawlArgs, settings: &SourceSettings) -> anyhow::Result<u8> 
         return run_all(&args, settings);
     }
     if let SourceName::Github = args.source {
-        return super::crawl_github::run(args.feeds.as_deref(), args.db.as_deref(), settings);
+        return super::crawl_github::run(
+            args.feeds.as_deref(),
+            args.db.as_deref(),
+            &args.for_paths,
+            &args.tenant,
+            settings,
+        );
     }
     if let SourceName::Pages = args.source {
         return super::crawl_pages::run(args.feeds.as_deref(), args.db.as_deref());

@@ -17,6 +17,8 @@ use std::time::{Duration, SystemTime};
 const REFUSED_EXCERPT_BYTES: usize = 1024;
 /// A validator longer than this is not something a sane server sends; it is not stored.
 const MAX_VALIDATOR_LEN: usize = 512;
+/// A `Link` header longer than this is not read.
+const MAX_LINK_LEN: usize = 4096;
 
 /// What a previous response said about its version, sent back to ask "changed since?".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,6 +80,8 @@ pub enum Conditional {
         body: Vec<u8>,
         validators: Validators,
         rate: RateLimitHeaders,
+        /// The `Link: <...>; rel="next"` target, for paginated APIs.
+        next_page: Option<String>,
     },
 }
 
@@ -88,6 +92,8 @@ pub struct Answer {
     pub body: Vec<u8>,
     pub validators: Validators,
     pub rate: RateLimitHeaders,
+    /// The `Link: <...>; rel="next"` target, for paginated APIs.
+    pub next_page: Option<String>,
 }
 
 impl HttpClient {
@@ -113,6 +119,7 @@ impl HttpClient {
                 body: answer.body,
                 validators: answer.validators,
                 rate: answer.rate,
+                next_page: answer.next_page,
             }
         })
     }
@@ -159,12 +166,15 @@ impl HttpClient {
         let status = response.status();
         let rate = RateLimitHeaders::from_headers(response.headers());
         let validators = Validators::from_headers(response.headers());
+        let next_page =
+            text(response.headers(), header::LINK.as_str()).and_then(|link| next_link(&link));
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Answer {
                 status,
                 body: Vec::new(),
                 validators,
                 rate,
+                next_page,
             });
         }
         if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
@@ -213,6 +223,7 @@ impl HttpClient {
             body,
             validators,
             rate,
+            next_page,
         })
     }
 }
@@ -223,6 +234,24 @@ fn text(headers: &HeaderMap, name: &str) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// The `rel="next"` target of a `Link` header (RFC 8288, as GitHub writes it:
+/// `<https://api.github.com/...&page=2>; rel="next", <...>; rel="last"`).
+fn next_link(link: &str) -> Option<String> {
+    if link.len() > MAX_LINK_LEN {
+        return None;
+    }
+    link.split(',').find_map(|part| {
+        let (target, params) = part.trim().split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = params.split(';').any(|p| {
+            p.trim()
+                .strip_prefix("rel=")
+                .is_some_and(|rel| rel.trim_matches('"').split(' ').any(|r| r == "next"))
+        });
+        is_next.then(|| target.to_string())
+    })
 }
 
 /// A stored validator as a header value; one with CR, LF or other controls is not sent.
@@ -256,6 +285,19 @@ mod tests {
         let rate = RateLimitHeaders::from_headers(&headers);
         assert_eq!(rate.remaining, None);
         assert_eq!(rate.resource, None);
+    }
+
+    #[test]
+    fn the_next_link_is_read_and_others_are_ignored() {
+        let link = "<https://api.github.com/repositories/1/releases?per_page=100&page=2>; rel=\"next\", \
+                    <https://api.github.com/repositories/1/releases?per_page=100&page=5>; rel=\"last\"";
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/repositories/1/releases?per_page=100&page=2")
+        );
+        assert_eq!(next_link("<https://x.test/?page=1>; rel=\"prev\""), None);
+        assert_eq!(next_link("garbage"), None);
+        assert_eq!(next_link(&"<".repeat(10_000)), None);
     }
 
     #[test]

@@ -180,7 +180,12 @@ pub async fn run_crawl_part(part: &str, ctx: &JobContext) -> Result<String, JobE
     }
     let mut failures = Vec::new();
     let summary = match (part, flag_source) {
-        ("github", _) => crawl_github(ctx, &mut failures).await,
+        ("github", _) => {
+            let config = HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?;
+            let http = HttpClient::new(config).map_err(|e| JobError::new(e.to_string()))?;
+            let dependencies = dependencies_of(&paths).await?;
+            crawl_github(ctx, &http, &dependencies, &mut failures).await
+        }
         ("pages", _) => crawl_pages(ctx, &mut failures).await,
         (_, Some(source)) => crawl_flag_source(ctx, source, &paths, &mut failures).await?,
         _ => crawl_osv(ctx, &paths, &mut failures).await?,
@@ -331,13 +336,39 @@ async fn crawl_pages(ctx: &JobContext, failures: &mut Vec<String>) -> String {
     }
 }
 
-/// The GitHub projects of the bundled watch list (`ecowatch crawl --source github`).
-async fn crawl_github(ctx: &JobContext, failures: &mut Vec<String>) -> String {
-    use crate::source::github::{self, client::GitHubClient, watchlist};
-    let projects = match watchlist::load(feeds_dir().as_deref()) {
+/// The GitHub projects of the bundled watch list and the source repositories of the packages in
+/// use (`ecowatch crawl --source github`).
+async fn crawl_github(
+    ctx: &JobContext,
+    http: &HttpClient,
+    dependencies: &[crate::dependency::Dependency],
+    failures: &mut Vec<String>,
+) -> String {
+    use crate::source::github::{self, client::GitHubClient, discover, watchlist};
+    let watched = match watchlist::load(feeds_dir().as_deref()) {
         Ok(projects) => projects,
         Err(err) => {
             failures.push(format!("github: {err}"));
+            return "github: not crawled".into();
+        }
+    };
+    let projects = match discover::projects_with_discovered(
+        http,
+        &ctx.store,
+        &ctx.sources,
+        watched,
+        dependencies,
+    )
+    .await
+    {
+        Ok(discovery) => {
+            if !discovery.errors.is_empty() {
+                failures.push(format!("discover: {} errors", discovery.errors.len()));
+            }
+            discovery.projects
+        }
+        Err(err) => {
+            failures.push(format!("discover: {err}"));
             return "github: not crawled".into();
         }
     };

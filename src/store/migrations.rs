@@ -59,6 +59,12 @@ const STEPS: &[Step] = &[
         postgres: include_str!("../../migrations/postgres/0007_dashboard_issues.sql"),
     },
     Step {
+        version: 8,
+        description: "package_repos",
+        sqlite: include_str!("../../migrations/sqlite/0008_package_repos.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_package_repos.sql"),
+    },
+    Step {
         version: 9,
         description: "crawl_parts",
         sqlite: include_str!("../../migrations/sqlite/0009_crawl_parts.sql"),

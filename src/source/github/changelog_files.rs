@@ -1,4 +1,5 @@
-//! A project's changelog file (`changelog = "CHANGELOG.md"` in the watch list), fetched raw
+//! A project's changelog file (`changelog = "CHANGELOG.md"` in the watch list, else the one
+//! [`super::changelog_find`] picks from the repository's listing), fetched raw
 //! through the contents API (conditional: an unchanged file is a free 304) and split into
 //! version sections by [`crate::changelog`], each read for deprecations like a release's notes.
 
@@ -19,9 +20,14 @@ pub async fn crawl_project(
     project: &WatchedProject,
     summary: &mut CrawlSummary,
 ) -> Result<(), GitHubError> {
-    let Some(path) = &project.changelog else {
-        return Ok(());
+    let path = match &project.changelog {
+        Some(path) => path.clone(),
+        None => match super::changelog_find::changelog_path(client, store, project).await? {
+            Some(path) => path,
+            None => return Ok(()),
+        },
     };
+    let path = &path;
     let mut url = client.rest_url("./")?;
     match url.path_segments_mut() {
         Ok(mut segments) => {
@@ -38,7 +44,9 @@ pub async fn crawl_project(
     }
     let (body, validators) = match client.rest_get(&url, ACCEPT).await? {
         RestAnswer::NotModified => return Ok(()),
-        RestAnswer::Fresh { body, validators } => (body, validators),
+        RestAnswer::Fresh {
+            body, validators, ..
+        } => (body, validators),
     };
     let text = String::from_utf8_lossy(&body);
     let page = format!("https://github.com/{}/blob/HEAD/{path}", project.slug());

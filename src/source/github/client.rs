@@ -185,6 +185,9 @@ pub enum RestAnswer {
     Fresh {
         body: Vec<u8>,
         validators: Validators,
+        /// The next page (`Link: rel="next"`), only when it is on the configured API's origin:
+        /// the token must never travel elsewhere.
+        next_page: Option<Url>,
     },
 }
 
@@ -332,10 +335,16 @@ impl GitHubClient {
                     body,
                     validators,
                     rate,
+                    next_page,
                 }) => {
                     self.count(|s| s.core_points += 1);
                     self.record(Bucket::Core, &rate, None).await?;
-                    return Ok(RestAnswer::Fresh { body, validators });
+                    let next_page = next_page.and_then(|text| self.same_api(&text));
+                    return Ok(RestAnswer::Fresh {
+                        body,
+                        validators,
+                        next_page,
+                    });
                 }
                 Err(err) => {
                     self.on_refusal(err, Bucket::Core, url, &mut secondary)
@@ -343,6 +352,26 @@ impl GitHubClient {
                 }
             }
         }
+    }
+
+    /// Whether validators are stored for `url`: none means this is the first visit.
+    pub async fn has_validators(&self, url: &Url, accept: &str) -> Result<bool, GitHubError> {
+        let key = self.cache_key(url, accept);
+        Ok(self.store.get_validators(&key).await?.is_some())
+    }
+
+    /// Drops the validators stored for `url`, so the next request is answered in full.
+    pub async fn forget(&self, url: &Url, accept: &str) -> Result<(), GitHubError> {
+        let key = self.cache_key(url, accept);
+        self.store.delete_validators(&key).await?;
+        Ok(())
+    }
+
+    /// `text` as a URL under the configured REST base (same scheme, host, port and path prefix).
+    fn same_api(&self, text: &str) -> Option<Url> {
+        let url = Url::parse(text).ok()?;
+        let api = &self.config.api;
+        (url.origin() == api.origin() && url.path().starts_with(api.path())).then_some(url)
     }
 
     /// Stores the validators of a fresh answer (see [`Store::put_validators`]).

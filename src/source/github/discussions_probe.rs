@@ -5,7 +5,7 @@
 //! only the newest-updated discussion's `updatedAt`, costs one point for up to [`BATCH`]
 //! projects (GitHub charges a hundredth of a point per requested connection, rounded up to one).
 //! Only projects whose newest discussion is past the stored watermark, or that have a resume
-//! cursor, no watermark yet, or no usable probe answer, are then read page by page.
+//! cursor, never finished a run, or no usable probe answer, are then read page by page.
 
 use super::client::{GitHubClient, GitHubError};
 use super::discussions::state_id;
@@ -50,11 +50,12 @@ pub async fn needs_crawl(
     let mut probed = Vec::new();
     for (i, project) in projects.iter().enumerate() {
         let state = store.get_source(&state_id(project)).await?;
+        // A finished run without any discussion leaves no watermark but can be probed too.
         if let Some(state) = state
             && state.cursor.is_none()
-            && let Some(watermark) = state.watermark
+            && (state.watermark.is_some() || state.last_success_at.is_some())
         {
-            probed.push((i, watermark));
+            probed.push((i, state.watermark));
         }
     }
     if probed.is_empty() {
@@ -71,7 +72,7 @@ pub async fn needs_crawl(
     for (slot, &(i, watermark)) in probed.iter().enumerate() {
         needed[i] = match &newest[slot] {
             // Equal to the watermark is what the last run read already.
-            Some(Some(newest)) => *newest > watermark,
+            Some(Some(newest)) => watermark.is_none_or(|w| *newest > w),
             Some(None) => false,
             None => true,
         };

@@ -1,4 +1,5 @@
-//! GitHub as a source of knowledge: for each watched project (`feeds/watch.toml`), its
+//! GitHub as a source of knowledge: for each watched project (`feeds/watch.toml`, and the
+//! source repositories of the packages in use, found by [`discover`]), its
 //! Discussions (GraphQL, newest-updated first, down to the stored watermark), its Releases and
 //! a changelog file (REST, conditional: unchanged ones cost a free 304), turned into notices
 //! about the packages the project publishes.
@@ -13,11 +14,14 @@
 pub mod announce;
 pub mod budget;
 pub mod changelog_files;
+pub mod changelog_find;
 pub mod client;
+pub mod discover;
 pub mod discussions;
 pub mod discussions_probe;
 pub mod ratelimit;
 pub mod releases;
+pub mod repo_url;
 pub mod watchlist;
 
 use super::CrawlSummary;

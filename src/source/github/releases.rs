@@ -22,8 +22,13 @@ struct Release {
     draft: bool,
 }
 
+/// Pages read on a project's first crawl, so deprecations older than the newest hundred
+/// releases are known too.
+pub const MAX_FIRST_PAGES: usize = 10;
+
 /// `GET /repos/{owner}/{repo}/releases?per_page=100`: the newest hundred, which an hourly or
-/// daily crawl never outruns.
+/// daily crawl never outruns. The first crawl of a project (no validators stored yet) follows
+/// `Link: rel="next"` for up to [`MAX_FIRST_PAGES`] pages; later ones stay one conditional request.
 pub async fn crawl_project(
     client: &GitHubClient,
     store: &Store,
@@ -34,15 +39,33 @@ pub async fn crawl_project(
         "repos/{}/{}/releases?per_page=100",
         project.owner, project.repo
     ))?;
-    let (body, validators) = match client.rest_get(&url, ACCEPT).await? {
+    let first_visit = !client.has_validators(&url, ACCEPT).await?;
+    let (body, validators, mut next_page) = match client.rest_get(&url, ACCEPT).await? {
         RestAnswer::NotModified => return Ok(()),
-        RestAnswer::Fresh { body, validators } => (body, validators),
+        RestAnswer::Fresh {
+            body,
+            validators,
+            next_page,
+        } => (body, validators, next_page),
     };
-    let releases: Vec<Release> =
-        serde_json::from_slice(&body).map_err(|source| GitHubError::Json {
-            url: url.to_string(),
-            source,
-        })?;
+    let mut releases = decode_releases(&url, &body)?;
+    let mut pages = 1;
+    while first_visit && pages < MAX_FIRST_PAGES {
+        let Some(page_url) = next_page.take() else {
+            break;
+        };
+        // Older pages are read once, never remembered: later runs ask only for the newest.
+        match client.rest_get(&page_url, ACCEPT).await? {
+            RestAnswer::NotModified => break,
+            RestAnswer::Fresh {
+                body, next_page: n, ..
+            } => {
+                releases.extend(decode_releases(&page_url, &body)?);
+                next_page = n;
+            }
+        }
+        pages += 1;
+    }
     for release in releases.iter().filter(|r| !r.draft) {
         let version = release.tag_name.trim();
         let text = format!(
@@ -63,6 +86,13 @@ pub async fn crawl_project(
     }
     // Only now: a crash before this point must not turn the next answer into a 304.
     client.remember(&url, ACCEPT, &validators).await
+}
+
+fn decode_releases(url: &reqwest::Url, body: &[u8]) -> Result<Vec<Release>, GitHubError> {
+    serde_json::from_slice(body).map_err(|source| GitHubError::Json {
+        url: url.to_string(),
+        source,
+    })
 }
 
 fn http_url(text: &str) -> Option<String> {

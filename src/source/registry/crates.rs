@@ -6,7 +6,6 @@ use super::{
     Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, clean_text,
     get_or_missing, join, plausible_name, plausible_version,
 };
-use crate::ecosystem::Ecosystem;
 use crate::http::{HttpClient, decode};
 use crate::store::NoticeKind;
 use chrono::{DateTime, Utc};
@@ -106,17 +105,10 @@ fn flags(name: &str, answer: CrateAnswer) -> Vec<Flag> {
                 format!("{name} {version} was yanked from crates.io: {message}")
             };
             Flag {
-                source_id: Registry::CratesIo.source_id(),
-                id: format!("crates-yanked:{name}@{version}"),
-                kind: NoticeKind::Yanked,
-                ecosystem: Ecosystem::CratesIo,
-                package: name.to_string(),
                 summary,
-                details: None,
-                versions: vec![version.clone()],
-                ranges: json!([]),
                 url: format!("https://crates.io/crates/{name}/{version}"),
                 raw: json!({"registry": "crates.io", "flag": "yanked", "version": version, "message": message}),
+                ..Flag::on_version(Registry::CratesIo, "yanked", NoticeKind::Yanked, name, &version)
             }
         })
         .collect()

@@ -6,10 +6,9 @@
 //! case-escaped as the proxy protocol requires (`!` before a lowered capital).
 
 use super::{
-    Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, all_versions,
-    clean_text, get_or_missing, join, plausible_name, plausible_version,
+    Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, clean_text,
+    get_or_missing, join, plausible_name, plausible_version,
 };
-use crate::ecosystem::Ecosystem;
 use crate::http::{HttpClient, decode};
 use crate::store::NoticeKind;
 use chrono::{DateTime, Utc};
@@ -200,17 +199,10 @@ fn flags(module: &str, latest: &str, go_mod: &GoModFlags) -> Vec<Flag> {
             format!("{module} is deprecated: {message}")
         };
         out.push(Flag {
-            source_id: Registry::GoProxy.source_id(),
-            id: format!("go-deprecated:{module}"),
-            kind: NoticeKind::Deprecation,
-            ecosystem: Ecosystem::Go,
-            package: module.to_string(),
             summary,
-            details: None,
-            versions: Vec::new(),
-            ranges: all_versions(),
             url: page.clone(),
             raw: json!({"registry": "Go", "flag": "deprecated", "message": message, "latest": latest}),
+            ..Flag::on_package(Registry::GoProxy, "deprecated", NoticeKind::Deprecation, module)
         });
     }
     for r in &go_mod.retractions {
@@ -235,18 +227,14 @@ fn flags(module: &str, latest: &str, go_mod: &GoModFlags) -> Vec<Flag> {
             None => what,
         };
         out.push(Flag {
-            source_id: Registry::GoProxy.source_id(),
             id,
-            kind: NoticeKind::Yanked,
-            ecosystem: Ecosystem::Go,
-            package: module.to_string(),
             summary,
-            details: None,
             versions,
             ranges,
             url: page.clone(),
             raw: json!({"registry": "Go", "flag": "retracted", "low": r.low, "high": r.high,
                 "reason": r.reason, "latest": latest}),
+            ..Flag::on_package(Registry::GoProxy, "retracted", NoticeKind::Yanked, module)
         });
     }
     out

@@ -356,6 +356,41 @@ pub(crate) struct Flag {
 }
 
 impl Flag {
+    /// A flag on one published version, id `{source}-{flag}:{name}@{version}` (the id is how a
+    /// later crawl finds the same notice again, so its shape must not change). Callers fill in
+    /// `summary`, `url` and `raw` with struct update syntax.
+    pub fn on_version(
+        registry: Registry,
+        flag: &str,
+        kind: NoticeKind,
+        name: &str,
+        version: &str,
+    ) -> Flag {
+        Flag {
+            id: format!("{}-{flag}:{name}@{version}", registry.source_id()),
+            versions: vec![version.to_string()],
+            ranges: json!([]),
+            ..Flag::on_package(registry, flag, kind, name)
+        }
+    }
+
+    /// A flag on the whole package (every version), id `{source}-{flag}:{name}`.
+    pub fn on_package(registry: Registry, flag: &str, kind: NoticeKind, name: &str) -> Flag {
+        Flag {
+            source_id: registry.source_id(),
+            id: format!("{}-{flag}:{name}", registry.source_id()),
+            kind,
+            ecosystem: registry.ecosystem(),
+            package: name.to_string(),
+            summary: String::new(),
+            details: None,
+            versions: Vec::new(),
+            ranges: all_versions(),
+            url: String::new(),
+            raw: Value::Null,
+        }
+    }
+
     pub fn into_notice(self, now: DateTime<Utc>) -> Notice {
         Notice {
             id: self.id,

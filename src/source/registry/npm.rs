@@ -7,7 +7,6 @@ use super::{
     Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, clean_text,
     get_or_missing, join, plausible_name, plausible_version,
 };
-use crate::ecosystem::Ecosystem;
 use crate::http::{HttpClient, decode};
 use crate::store::NoticeKind;
 use chrono::{DateTime, Utc};
@@ -85,17 +84,10 @@ fn flags(name: &str, document: Packument) -> Vec<Flag> {
                 format!("{name} {version} is deprecated on npm: {message}")
             };
             Some(Flag {
-                source_id: Registry::Npm.source_id(),
-                id: format!("npm-deprecated:{name}@{version}"),
-                kind: NoticeKind::Deprecation,
-                ecosystem: Ecosystem::Npm,
-                package: name.to_string(),
                 summary,
-                details: None,
-                versions: vec![version.clone()],
-                ranges: json!([]),
                 url: format!("https://www.npmjs.com/package/{name}/v/{version}"),
                 raw: json!({"registry": "npm", "flag": "deprecated", "version": version, "message": message}),
+                ..Flag::on_version(Registry::Npm, "deprecated", NoticeKind::Deprecation, name, &version)
             })
         })
         .collect()

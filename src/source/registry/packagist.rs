@@ -4,10 +4,9 @@
 //! abandoned.
 
 use super::{
-    Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, all_versions,
-    clean_text, get_or_missing, join, plausible_name,
+    Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, clean_text,
+    get_or_missing, join, plausible_name,
 };
-use crate::ecosystem::Ecosystem;
 use crate::http::{HttpClient, decode};
 use crate::store::NoticeKind;
 use chrono::{DateTime, Utc};
@@ -64,17 +63,15 @@ fn flag(name: &str, metadata: &Metadata) -> Option<Flag> {
         None => format!("{name} is abandoned on Packagist"),
     };
     Some(Flag {
-        source_id: Registry::Packagist.source_id(),
-        id: format!("packagist-abandoned:{name}"),
-        kind: NoticeKind::Unmaintained,
-        ecosystem: Ecosystem::Packagist,
-        package: name.to_string(),
         summary,
-        details: None,
-        versions: Vec::new(),
-        ranges: all_versions(),
         url: format!("https://packagist.org/packages/{name}"),
         raw: json!({"registry": "Packagist", "flag": "abandoned", "replacement": replacement}),
+        ..Flag::on_package(
+            Registry::Packagist,
+            "abandoned",
+            NoticeKind::Unmaintained,
+            name,
+        )
     })
 }
 

@@ -17,10 +17,9 @@
 //! the Simple API in HTML (a mirror without content negotiation) says nothing about status.
 
 use super::{
-    Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, all_versions,
-    clean_text, get_or_missing, join, plausible_name, plausible_version,
+    Fetch, FetchError, Fetched, Flag, MAX_MESSAGE_CHARS, PackageInUse, Registry, clean_text,
+    get_or_missing, join, plausible_name, plausible_version,
 };
-use crate::ecosystem::Ecosystem;
 use crate::http::{HttpClient, decode};
 use crate::store::NoticeKind;
 use chrono::{DateTime, Utc};
@@ -202,17 +201,10 @@ fn status_flag(name: &str, status: Status, reason: &str) -> Flag {
         raw["database_specific"] = json!({"severity": severity});
     }
     Flag {
-        source_id: Registry::PyPI.source_id(),
-        id: format!("pypi-status:{name}"),
-        kind,
-        ecosystem: Ecosystem::PyPI,
-        package: name.to_string(),
         summary,
-        details: None,
-        versions: Vec::new(),
-        ranges: all_versions(),
         url: format!("https://pypi.org/project/{name}/"),
         raw,
+        ..Flag::on_package(Registry::PyPI, "status", kind, name)
     }
 }
 
@@ -235,17 +227,10 @@ fn flags(name: &str, project: Project) -> Vec<Flag> {
                 format!("{name} {version} was yanked from PyPI: {reason}")
             };
             Flag {
-                source_id: Registry::PyPI.source_id(),
-                id: format!("pypi-yanked:{name}@{version}"),
-                kind: NoticeKind::Yanked,
-                ecosystem: Ecosystem::PyPI,
-                package: name.to_string(),
                 summary,
-                details: None,
-                versions: vec![version.clone()],
-                ranges: json!([]),
                 url: format!("https://pypi.org/project/{name}/{version}/"),
                 raw: json!({"registry": "PyPI", "flag": "yanked", "version": version, "reason": reason}),
+                ..Flag::on_version(Registry::PyPI, "yanked", NoticeKind::Yanked, name, &version)
             }
         })
         .collect()

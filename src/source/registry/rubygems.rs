@@ -6,7 +6,6 @@ use super::{
     Fetch, FetchError, Fetched, Flag, PackageInUse, Registry, get_or_missing, join, plausible_name,
     plausible_version,
 };
-use crate::ecosystem::Ecosystem;
 use crate::http::{HttpClient, decode};
 use crate::store::NoticeKind;
 use chrono::{DateTime, Utc};
@@ -79,19 +78,19 @@ fn flags(
             continue;
         }
         flags.push(Flag {
-            source_id: Registry::RubyGems.source_id(),
-            id,
-            kind: NoticeKind::Yanked,
-            ecosystem: Ecosystem::RubyGems,
-            package: name.to_string(),
             summary: format!("{name} {version} was yanked from RubyGems"),
             details: Some(format!(
                 "RubyGems no longer lists {name} {version}; a fresh install of the lockfile fails."
             )),
-            versions: vec![version.clone()],
-            ranges: json!([]),
             url: format!("https://rubygems.org/gems/{name}/versions"),
             raw: json!({"registry": "RubyGems", "flag": "yanked", "version": version}),
+            ..Flag::on_version(
+                Registry::RubyGems,
+                "yanked",
+                NoticeKind::Yanked,
+                name,
+                version,
+            )
         });
     }
     (flags, checked)
