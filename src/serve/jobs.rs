@@ -24,7 +24,7 @@ pub const ENV_TEST_JOB_DELAY_MS: &str = "ECOWATCH_TEST_JOB_DELAY_MS";
 pub struct JobError(String);
 
 impl JobError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         JobError(cap(message.into()))
     }
 }
@@ -105,15 +105,97 @@ pub async fn run(job: Job, ctx: &JobContext) -> Result<String, JobError> {
     }
 }
 
-/// Every source for the packages of every watched repository (`ecowatch crawl`): OSV, the
-/// registries, endoflife.date, then the GitHub projects of the watch list.
+/// Every source for the packages of every watched repository (`ecowatch crawl`), part after
+/// part in this process; `serve` splits the same parts between replicas
+/// ([`super::crawl_parts`]).
 async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
-    let base = ctx
-        .sources
-        .base_url(UrlKey::Osv)
-        .map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
-    let http_config = HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?;
-    let http = HttpClient::new(http_config).map_err(|e| JobError::new(e.to_string()))?;
+    let mut results = Vec::new();
+    for part in crawl_part_names() {
+        results.push((part, run_crawl_part(part, ctx).await));
+    }
+    combine_crawl_parts(results.iter().map(|(part, result)| match result {
+        Ok(summary) => (*part, Ok(summary.as_str())),
+        Err(err) => (*part, Err(err.0.as_str())),
+    }))
+}
+
+/// The parts a crawl fans out into, one per source, in the order `ecowatch crawl` runs them:
+/// OSV, the registries, endoflife.date, the GitHub projects, the vendor pages.
+pub fn crawl_part_names() -> Vec<&'static str> {
+    let mut parts = vec![osv::SOURCE_ID];
+    parts.extend(
+        crate::cli::crawl::all_flag_sources()
+            .into_iter()
+            .map(|s| s.id()),
+    );
+    parts.extend(["github", "pages"]);
+    parts
+}
+
+/// One crawl tick's result from its parts' (part, summary or error): every summary in one
+/// line; any failed part fails the tick.
+pub fn combine_crawl_parts<'a>(
+    parts: impl IntoIterator<Item = (&'a str, Result<&'a str, &'a str>)>,
+) -> Result<String, JobError> {
+    let mut lines = Vec::new();
+    let mut failed = Vec::new();
+    for (part, result) in parts {
+        match result {
+            Ok(summary) => lines.push(summary.to_string()),
+            Err(error) => {
+                lines.push(error.to_string());
+                failed.push(part.to_string());
+            }
+        }
+    }
+    let summary = lines.join("; ");
+    if failed.is_empty() {
+        Ok(summary)
+    } else {
+        Err(JobError::new(format!(
+            "failed: {}; {summary}",
+            failed.join(", ")
+        )))
+    }
+}
+
+/// Runs one part of a crawl (a name from [`crawl_part_names`]): its one-line summary, or an
+/// error that carries the summary and what failed.
+pub async fn run_crawl_part(part: &str, ctx: &JobContext) -> Result<String, JobError> {
+    let flag_source = crate::cli::crawl::all_flag_sources()
+        .into_iter()
+        .find(|s| s.id() == part);
+    if part != osv::SOURCE_ID && part != "github" && part != "pages" && flag_source.is_none() {
+        return Err(JobError::new(format!("unknown crawl part `{part}`")));
+    }
+    let paths = watched_paths(ctx).await?;
+    if paths.is_empty() {
+        return Ok(format!("{part}: no watched repositories"));
+    }
+    let mut failures = Vec::new();
+    let summary = match (part, flag_source) {
+        ("github", _) => {
+            let config = HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?;
+            let http = HttpClient::new(config).map_err(|e| JobError::new(e.to_string()))?;
+            let dependencies = dependencies_of(&paths).await?;
+            crawl_github(ctx, &http, &dependencies, &mut failures).await
+        }
+        ("pages", _) => crawl_pages(ctx, &mut failures).await,
+        (_, Some(source)) => crawl_flag_source(ctx, source, &paths, &mut failures).await?,
+        _ => crawl_osv(ctx, &paths, &mut failures).await?,
+    };
+    if failures.is_empty() {
+        Ok(summary)
+    } else {
+        Err(JobError::new(format!(
+            "{summary}; failed: {}",
+            failures.join("; ")
+        )))
+    }
+}
+
+/// The working trees of every watched repository of this service's tenants.
+async fn watched_paths(ctx: &JobContext) -> Result<Vec<std::path::PathBuf>, JobError> {
     let mut paths = Vec::new();
     for tenant in ctx.tenants().await? {
         let repos = ctx
@@ -129,75 +211,90 @@ async fn crawl(ctx: &JobContext) -> Result<String, JobError> {
             .map_err(|e| JobError::new(format!("{e:#}")))?;
         paths.extend(found);
     }
-    if paths.is_empty() {
-        return Ok("no watched repositories".into());
-    }
-    // Reading every inventory is CPU and file work: off the async threads.
-    let dependencies =
-        tokio::task::spawn_blocking(move || crate::cli::crawl::dependencies_of(&paths))
-            .await
-            .map_err(|_| JobError::new("the inventory stopped unexpectedly"))?
-            .map_err(|e| JobError::new(format!("{e:#}")))?;
+    Ok(paths)
+}
+
+/// The dependencies of `paths`. Reading every inventory is CPU and file work: off the async
+/// threads.
+async fn dependencies_of(
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<crate::dependency::Dependency>, JobError> {
+    let paths = paths.to_vec();
+    tokio::task::spawn_blocking(move || crate::cli::crawl::dependencies_of(&paths))
+        .await
+        .map_err(|_| JobError::new("the inventory stopped unexpectedly"))?
+        .map_err(|e| JobError::new(format!("{e:#}")))
+}
+
+/// OSV for the packages of `paths` (`ecowatch crawl --source osv`).
+async fn crawl_osv(
+    ctx: &JobContext,
+    paths: &[std::path::PathBuf],
+    failures: &mut Vec<String>,
+) -> Result<String, JobError> {
+    let base = ctx
+        .sources
+        .base_url(UrlKey::Osv)
+        .map_err(|e| JobError::new(format!("invalid OSV URL: {e}")))?;
+    let http_config = HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?;
+    let http = HttpClient::new(http_config).map_err(|e| JobError::new(e.to_string()))?;
+    let dependencies = dependencies_of(paths).await?;
     let queries = osv::queries_for(&dependencies);
     let report = osv::crawl(&http, &ctx.store, &base, queries, &|_| {})
         .await
         .map_err(|e| JobError::new(format!("cannot record the crawl state: {e}")))?;
     let s = &report.summary;
-    let summary = format!(
+    match &report.fatal {
+        Some(fatal) => failures.push(format!("osv stopped: {fatal}")),
+        None if !s.errors.is_empty() => failures.push(format!("osv: {} errors", s.errors.len())),
+        None => {}
+    }
+    Ok(format!(
         "osv: {} requests, {} new, {} updated, {} unchanged, {} errors",
         s.requests,
         s.new,
         s.updated,
         s.unchanged,
         s.errors.len()
-    );
-    let mut failures = Vec::new();
-    match &report.fatal {
-        Some(fatal) => failures.push(format!("osv stopped: {fatal}")),
-        None if !s.errors.is_empty() => failures.push(format!("osv: {} errors", s.errors.len())),
-        None => {}
-    }
-    let mut parts = vec![summary];
-    // Registries and endoflife.date: each records its own state; one failing does not stop
-    // the next.
+    ))
+}
+
+/// One registry or endoflife.date for the packages of `paths`: each records its own state.
+async fn crawl_flag_source(
+    ctx: &JobContext,
+    source: crate::cli::crawl::FlagSource,
+    paths: &[std::path::PathBuf],
+    failures: &mut Vec<String>,
+) -> Result<String, JobError> {
+    let label = source.id();
     let clients = crate::source::registry::Clients::new(
         HttpConfig::from_env().map_err(|e| JobError::new(e.to_string()))?,
     )
     .map_err(|e| JobError::new(e.to_string()))?;
-    for source in crate::cli::crawl::all_flag_sources() {
-        let label = source.id();
-        match crate::cli::crawl::crawl_flag_source(
-            &clients,
-            &ctx.store,
-            source,
-            &dependencies,
-            &ctx.sources,
-            &|_| {},
-        )
-        .await
-        {
-            Ok(summary) => {
-                parts.push(format!(
-                    "{label}: {} new, {} updated",
-                    summary.new, summary.updated
-                ));
-                if !summary.errors.is_empty() {
-                    failures.push(format!("{label}: {} errors", summary.errors.len()));
-                }
+    let dependencies = dependencies_of(paths).await?;
+    match crate::cli::crawl::crawl_flag_source(
+        &clients,
+        &ctx.store,
+        source,
+        &dependencies,
+        &ctx.sources,
+        &|_| {},
+    )
+    .await
+    {
+        Ok(summary) => {
+            if !summary.errors.is_empty() {
+                failures.push(format!("{label}: {} errors", summary.errors.len()));
             }
-            Err(err) => failures.push(format!("{label}: {err:#}")),
+            Ok(format!(
+                "{label}: {} new, {} updated",
+                summary.new, summary.updated
+            ))
         }
-    }
-    parts.push(crawl_github(ctx, &http, &dependencies, &mut failures).await);
-    parts.push(crawl_pages(ctx, &mut failures).await);
-    let summary = parts.join("; ");
-    if failures.is_empty() {
-        Ok(summary)
-    } else {
-        Err(JobError::new(format!(
-            "{summary}; failed: {}",
-            failures.join("; ")
-        )))
+        Err(err) => {
+            failures.push(format!("{label}: {err:#}"));
+            Ok(format!("{label}: not crawled"))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! - [`config`]: `[schedule]` and `[serve]` in ecowatch.toml.
 //! - [`ticks`]: the scheduler: ticks under leases with a heartbeat, takeover, backfill, drain.
 //! - [`jobs`]: what each schedule runs (the CLI's own library code).
+//! - [`crawl_parts`]: a crawl tick's sources shared out between replicas.
 //! - [`http`]: `/healthz`, `/readyz`, `/metrics`, and the limits every route gets.
 //! - [`alerts`]: the operator's email when a source goes stale or deliveries die.
 //! - [`metrics`]: the Prometheus exposition.
@@ -11,6 +12,7 @@
 
 pub mod alerts;
 pub mod config;
+pub mod crawl_parts;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
@@ -84,6 +86,22 @@ pub async fn run(
         replica_name(),
     );
     let scheduler = tokio::spawn(scheduler.run(stop.clone()));
+    // On PostgreSQL every replica takes a share of each crawl tick's parts; on SQLite (one
+    // process) the tick's own run does them all.
+    let crawl_parts = config
+        .schedules
+        .iter()
+        .find(|s| s.job == config::Job::Crawl)
+        .filter(|_| matches!(store, Store::Postgres(_)))
+        .map(|schedule| {
+            let worker = crawl_parts::PartWorker::new(
+                jobs.clone(),
+                schedule.id.clone(),
+                replica_name(),
+                config.lease,
+            );
+            tokio::spawn(crawl_parts::work(worker, stop.clone(), config.grace))
+        });
     let alerts = tokio::spawn(alerts::watch(
         jobs.clone(),
         config.clone(),
@@ -101,6 +119,9 @@ pub async fn run(
     // The scheduler drains within the grace period on its own.
     let _ = scheduler.await;
     let _ = alerts.await;
+    if let Some(crawl_parts) = crawl_parts {
+        let _ = crawl_parts.await;
+    }
     eprintln!("serve: stopped");
     served
 }

@@ -6,7 +6,8 @@
 //! latest of them runs, plus at most `max-backfill` older ones, never a burst. A fresh schedule
 //! starts with the first time after the service started.
 
-use super::config::{Schedule, ServeConfig};
+use super::config::{Job, Schedule, ServeConfig};
+use super::crawl_parts::{self, PartWorker};
 use super::jobs::{self, JobContext};
 use super::metrics::Metrics;
 use crate::store::{ClaimedTick, Store, TickStatus};
@@ -254,11 +255,25 @@ async fn run_tick(shared: Arc<Shared>, schedule: Schedule, tick: ClaimedTick) {
     // the heartbeat or the HTTP side.
     let job = schedule.job;
     let ctx = shared.jobs.clone();
+    // A crawl tick is split into parts other replicas share (see `crawl_parts`).
+    let parts = PartWorker::new(
+        ctx.clone(),
+        tick.schedule_id.clone(),
+        shared.replica.clone(),
+        shared.config.lease,
+    );
+    let tick_id = tick.id;
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::spawn_blocking(move || {
         handle.block_on(async move {
+            let run = async {
+                match job {
+                    Job::Crawl => crawl_parts::run_tick(&parts, tick_id).await,
+                    _ => jobs::run(job, &ctx).await,
+                }
+            };
             tokio::select! {
-                result = jobs::run(job, &ctx) => Some(result),
+                result = run => Some(result),
                 _ = lost_rx => None,
             }
         })

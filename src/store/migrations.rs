@@ -64,6 +64,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../../migrations/sqlite/0008_package_repos.sql"),
         postgres: include_str!("../../migrations/postgres/0008_package_repos.sql"),
     },
+    Step {
+        version: 9,
+        description: "crawl_parts",
+        sqlite: include_str!("../../migrations/sqlite/0009_crawl_parts.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_crawl_parts.sql"),
+    },
 ];
 
 /// The highest version this build carries.

@@ -37,6 +37,7 @@ macro_rules! tenant_tx {
 mod api_reads;
 mod budget;
 mod config;
+mod crawl_parts;
 mod dashboard;
 mod http_cache;
 mod knowledge;
@@ -57,6 +58,7 @@ mod types;
 pub use api_reads::{FindingPageQuery, FindingWithRepo, MAX_PAGE};
 pub use budget::RequestBudget;
 pub use config::{ENV_DATABASE_OWNER_URL, ENV_DATABASE_URL, ENV_DB, StoreConfig};
+pub use crawl_parts::{ClaimedPart, CrawlPart, PartStatus};
 pub use dashboard::DashboardIssue;
 pub use http_cache::CachedValidators;
 pub use lock::ProcessLock;
