@@ -7,6 +7,8 @@
 //! (scripts/services/postgres.sh); without them the tests skip loudly, except under `CI=true`,
 //! where they fail. The database is shared: every test uses its own schedule ids and tenant.
 
+mod common;
+
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -19,44 +21,8 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn postgres_urls() -> Option<(String, String)> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (
-        var("ECOWATCH_TEST_POSTGRES_URL"),
-        var("ECOWATCH_TEST_POSTGRES_OWNER_URL"),
-    ) {
-        (Some(app), Some(owner)) => Some((app, owner)),
-        _ if var("CI").as_deref() == Some("true") => panic!(
-            "CI=true but ECOWATCH_TEST_POSTGRES_URL / ECOWATCH_TEST_POSTGRES_OWNER_URL are unset \
-             (./scripts/test starts PostgreSQL)"
-        ),
-        _ => {
-            eprintln!(
-                "SKIPPED: crawl parts need PostgreSQL (ECOWATCH_TEST_POSTGRES_URL unset; run \
-                 ./scripts/test, or eval \"$(scripts/services/postgres.sh start)\")"
-            );
-            None
-        }
-    }
-}
-
-/// A name no other test (or earlier run) on the shared database uses.
-fn unique(label: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{label}{}x{}x{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 async fn open_store(app: &str, owner: &str) -> Store {
     Store::open(&StoreConfig::Postgres {
@@ -88,11 +54,11 @@ async fn running_tick(store: &Store, schedule: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claimers_never_get_the_same_part_and_stale_tokens_are_refused() {
-    let Some((app, owner)) = postgres_urls() else {
+    let Some((app, owner)) = common::postgres_urls("crawl parts") else {
         return;
     };
     let store = open_store(&app, &owner).await;
-    let schedule = unique("parts-");
+    let schedule = common::unique("parts-");
     let tick = running_tick(&store, &schedule).await;
     let names = ["osv", "npm", "pypi", "crates", "github", "pages"];
     store.insert_crawl_parts(tick, &names).await.unwrap();
@@ -168,11 +134,11 @@ async fn concurrent_claimers_never_get_the_same_part_and_stale_tokens_are_refuse
 
 #[tokio::test]
 async fn a_part_whose_lease_expired_is_claimed_again_and_its_old_holder_is_fenced() {
-    let Some((app, owner)) = postgres_urls() else {
+    let Some((app, owner)) = common::postgres_urls("crawl parts") else {
         return;
     };
     let store = open_store(&app, &owner).await;
-    let schedule = unique("expire-");
+    let schedule = common::unique("expire-");
     let tick = running_tick(&store, &schedule).await;
     store.insert_crawl_parts(tick, &["osv"]).await.unwrap();
     let now = Utc::now();
@@ -219,7 +185,7 @@ async fn a_part_whose_lease_expired_is_claimed_again_and_its_old_holder_is_fence
     );
 
     // Parts of a tick that is not running (finished, or given back) are nobody's to claim.
-    let other = unique("idle-");
+    let other = common::unique("idle-");
     store
         .ensure_schedule(&other, "0 0 1 1 *", "UTC")
         .await
@@ -364,12 +330,12 @@ fn started_parts(log: &str) -> Vec<String> {
 
 #[test]
 fn three_replicas_split_one_crawl_tick_and_run_each_part_once() {
-    let Some((app, owner)) = postgres_urls() else {
+    let Some((app, owner)) = common::postgres_urls("crawl parts") else {
         return;
     };
     let fake = Fake::start();
     let dir = tempfile::tempdir().unwrap();
-    let (prefix, tenant) = (unique("c"), unique("split-"));
+    let (prefix, tenant) = (common::unique("c"), common::unique("split-"));
     let mut env: Vec<(String, String)> = vec![
         ("ECOWATCH_DATABASE_URL".into(), app.clone()),
         ("ECOWATCH_DATABASE_OWNER_URL".into(), owner.clone()),
@@ -394,7 +360,7 @@ fn three_replicas_split_one_crawl_tick_and_run_each_part_once() {
 
     // A watched repository with two PyPI dependencies, named for this run: what registries
     // say about a package is shared knowledge, remembered across runs on the shared database.
-    let packages = [unique("splita"), unique("splitb")];
+    let packages = [common::unique("splita"), common::unique("splitb")];
     let repo = dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(

@@ -11,49 +11,15 @@
 //! Test-only knob: `ECOWATCH_TEST_JOB_DELAY_MS` makes every job sleep first, so a test can act
 //! while a tick's job runs.
 
+mod common;
+
 use ecowatch::store::{Store, StoreConfig, TickRecord};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-
-fn postgres_urls() -> Option<(String, String)> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (
-        var("ECOWATCH_TEST_POSTGRES_URL"),
-        var("ECOWATCH_TEST_POSTGRES_OWNER_URL"),
-    ) {
-        (Some(app), Some(owner)) => Some((app, owner)),
-        _ if var("CI").as_deref() == Some("true") => panic!(
-            "CI=true but ECOWATCH_TEST_POSTGRES_URL / ECOWATCH_TEST_POSTGRES_OWNER_URL are unset \
-             (./scripts/test starts PostgreSQL)"
-        ),
-        _ => {
-            eprintln!(
-                "SKIPPED: serve replicas need PostgreSQL (ECOWATCH_TEST_POSTGRES_URL unset; run \
-                 ./scripts/test, or eval \"$(scripts/services/postgres.sh start)\")"
-            );
-            None
-        }
-    }
-}
-
-/// A name no other test (or earlier run) on the shared database uses.
-fn unique(label: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{label}{}x{}x{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 /// Where a test's files live and which database its processes use.
 struct World {
@@ -318,11 +284,11 @@ fn config_text(prefix: &str, tenant: &str, rescan: &str, lease: u32) -> String {
 
 #[test]
 fn three_replicas_run_each_tick_once_and_answer_health_and_metrics() {
-    let Some((app, owner)) = postgres_urls() else {
+    let Some((app, owner)) = common::postgres_urls("serve replicas") else {
         return;
     };
     let world = World::postgres(&app, &owner);
-    let (prefix, tenant) = (unique("r"), unique("serve-"));
+    let (prefix, tenant) = (common::unique("r"), common::unique("serve-"));
     world.watch_repo(&tenant);
     let config = world.config(
         "ecowatch.toml",
@@ -388,11 +354,11 @@ fn three_replicas_run_each_tick_once_and_answer_health_and_metrics() {
 
 #[test]
 fn a_tick_whose_replica_is_killed_is_finished_once_by_another() {
-    let Some((app, owner)) = postgres_urls() else {
+    let Some((app, owner)) = common::postgres_urls("serve replicas") else {
         return;
     };
     let world = World::postgres(&app, &owner);
-    let (prefix, tenant) = (unique("k"), unique("serve-"));
+    let (prefix, tenant) = (common::unique("k"), common::unique("serve-"));
     world.watch_repo(&tenant);
     // One tick, a few seconds from now, so all replicas are up when it comes due.
     let at = chrono::Utc::now() + chrono::Duration::seconds(8);

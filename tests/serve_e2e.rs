@@ -10,6 +10,8 @@
 //! where it fails. The database and the mail server are shared with other tests: tenants,
 //! schedule ids, the GitHub project, the package, the token and the addresses are unique.
 
+mod common;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -23,7 +25,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,21 +61,6 @@ fn services() -> Option<(String, String, String, PathBuf)> {
             None
         }
     }
-}
-
-/// A name no other test (or earlier run) on the shared database uses; lowercase, so it can
-/// also be an npm scope or a GitHub owner.
-fn unique(label: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{label}{}x{}x{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// Polls `check` every 100 ms until it gives a value; panics with `context()` after `limit`.
@@ -594,7 +580,7 @@ fn three_replicas_crawl_rescan_and_mail_each_subscriber_once_through_a_kill() {
         return;
     };
     let upstream = Upstream::start();
-    let id = unique("e2e");
+    let id = common::unique("e2e");
     let project = format!("{id}/sdk");
     let package = format!("@{id}/sdk");
     let discussion_url = format!("https://github.com/{project}/discussions/7");
@@ -657,7 +643,7 @@ fn three_replicas_crawl_rescan_and_mail_each_subscriber_once_through_a_kill() {
     .unwrap();
 
     // Two tenants, each watching a repository that uses the identifier; A has two subscribers.
-    let (tenant_a, tenant_b) = (unique("alpha-"), unique("beta-"));
+    let (tenant_a, tenant_b) = (common::unique("alpha-"), common::unique("beta-"));
     let (repo_a, repo_b) = (format!("billing{id}"), format!("storefront{id}"));
     let address = |who: &str| format!("{who}-{id}@example.test");
     let (ann, bob, cat) = (address("ann"), address("bob"), address("cat"));
@@ -688,7 +674,7 @@ fn three_replicas_crawl_rescan_and_mail_each_subscriber_once_through_a_kill() {
         }
     }
 
-    let prefix = unique("e");
+    let prefix = common::unique("e");
     let config = world.path("ecowatch.toml");
     std::fs::write(
         &config,
